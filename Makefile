@@ -1,0 +1,52 @@
+# triptrip-platform: the commands a platform engineer types. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+ENV ?= local
+
+.PHONY: help setup up down status local site verify check lint unit integration molecule test clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## Install the pinned tools and build the local platform's binaries (cached outside the repo)
+	scripts/setup
+
+up: setup ## Start the local platform (moto + control plane + kwok) on 127.0.0.1
+	scripts/localenv up
+
+down: ## Stop the local platform; nothing of ours keeps running or listening
+	scripts/localenv down
+
+status: ## Show what of the local platform runs
+	scripts/localenv status
+
+local: up site ## Set up, start the local platform and run site.yml against it
+
+site: ## Run site.yml against inventories/$(ENV)
+	ansible-playbook site.yml -i inventories/$(ENV)
+
+verify: ## Read the platform back and assert it matches inventories/$(ENV)
+	ansible-playbook playbooks/verify.yml -i inventories/$(ENV)
+
+check: ## Plan: site.yml in --check --diff against inventories/$(ENV)
+	ansible-playbook site.yml -i inventories/$(ENV) --check --diff
+
+lint: ## yamllint and ansible-lint (production profile)
+	yamllint --strict .
+	ansible-lint
+
+unit: ## pytest unit tests (modules, filters, inventories, pins)
+	pytest tests/unit
+
+integration: ## pytest integration tests (start their own local platform on other ports)
+	pytest tests/integration
+
+molecule: ## molecule's default scenario: create, converge, idempotence, check, verify, destroy
+	molecule test -s default
+
+test: setup lint unit integration molecule ## Everything CI runs
+
+clean: down ## Stop the local platform and remove its state
+	rm -rf .localenv

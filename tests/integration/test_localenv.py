@@ -1,0 +1,148 @@
+"""The local platform: starts on 127.0.0.1 with TLS, enforces Pod Security for real, and stops cleanly.
+
+Runs its own instance on ports and in a state folder of its own, so a developer's running platform is left
+alone. These tests start real processes; nothing is faked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+PORTS = {
+    "TRIPTRIP_MOTO_PORT": 47100,
+    "TRIPTRIP_ETCD_PORT": 47379,
+    "TRIPTRIP_ETCD_PEER_PORT": 47380,
+    "TRIPTRIP_APISERVER_PORT": 47443,
+    "TRIPTRIP_KCM_PORT": 47257,
+    "TRIPTRIP_SCHEDULER_PORT": 47259,
+    "TRIPTRIP_KWOK_PORT": 47247,
+}
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def our_processes(state: Path) -> list[str]:
+    """Live processes that run in our state folder (every component's working directory) or name it."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            status = (proc / "stat").read_text().split(") ")[-1].split()[0]
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if (str(state) in cmdline or cwd == str(state)) and status != "Z":
+            found.append(cmdline)
+    return found
+
+
+@pytest.fixture(scope="module")
+def platform(root, tool_env, tmp_path_factory):
+    state = tmp_path_factory.mktemp("localenv")
+    env = {**tool_env, **{k: str(v) for k, v in PORTS.items()}, "TRIPTRIP_LOCAL_STATE": str(state)}
+    busy = [p for p in PORTS.values() if listening(p)]
+    assert not busy, f"ports {busy} are taken before the test starts"
+    started = time.monotonic()
+    up = subprocess.run([str(root / "scripts/localenv"), "up"], env=env, capture_output=True, text=True, check=False)
+    assert up.returncode == 0, up.stderr
+    env["KUBECONFIG"] = str(state / "kubeconfig")
+    yield {"env": env, "state": state, "startup": time.monotonic() - started}
+    subprocess.run([str(root / "scripts/localenv"), "down"], env=env, check=False)
+
+
+def kubectl(platform, *args, stdin=None):
+    return subprocess.run(["kubectl", *args], env=platform["env"], input=stdin, capture_output=True, text=True, check=False)
+
+
+def test_status_reports_every_component_healthy(root, platform):
+    res = subprocess.run([str(root / "scripts/localenv"), "status"], env=platform["env"], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stdout
+    for component in ("moto", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"):
+        assert f"{component} " in res.stdout and "stopped" not in res.stdout
+
+
+def test_second_up_is_a_fast_no_op(root, platform):
+    pids = sorted(p.read_text() for p in (platform["state"] / "run").glob("*.pid"))
+    started = time.monotonic()
+    res = subprocess.run([str(root / "scripts/localenv"), "up"], env=platform["env"], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert time.monotonic() - started < 10
+    assert sorted(p.read_text() for p in (platform["state"] / "run").glob("*.pid")) == pids
+
+
+def test_api_is_tls_with_client_certificates_and_kubeconfig_is_private(platform):
+    kubeconfig = Path(platform["env"]["KUBECONFIG"])
+    assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
+    for key in (platform["state"] / "pki").glob("*.key"):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
+    res = kubectl(platform, "version", "-o", "json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["serverVersion"]["minor"] == "35"
+    # Without a client certificate the API answers 401/403, never data.
+    anonymous = subprocess.run(
+        ["kubectl", "--server", f"https://127.0.0.1:{PORTS['TRIPTRIP_APISERVER_PORT']}", "--insecure-skip-tls-verify",
+         "--kubeconfig", "/dev/null", "get", "namespaces"],
+        env=platform["env"], capture_output=True, text=True, check=False,
+    )
+    assert anonymous.returncode != 0
+    assert "Forbidden" in anonymous.stderr or "Unauthorized" in anonymous.stderr
+
+
+def test_pod_security_admission_refuses_a_privileged_pod(platform):
+    ns = "psa-probe"
+    assert kubectl(platform, "create", "namespace", ns).returncode == 0
+    assert kubectl(platform, "label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted").returncode == 0
+    pod = {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "privileged", "namespace": ns},
+        "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10", "securityContext": {"privileged": True}}]},
+    }
+    res = kubectl(platform, "create", "-f", "-", stdin=json.dumps(pod))
+    assert res.returncode != 0
+    assert 'violates PodSecurity "restricted:' in res.stderr
+    assert kubectl(platform, "get", "pod", "privileged", "-n", ns).returncode != 0
+
+
+def test_kwok_runs_pods_on_fake_nodes_through_the_real_scheduler(platform):
+    node = {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": "probe-node", "annotations": {"kwok.x-k8s.io/node": "fake"}, "labels": {"type": "kwok"}},
+        "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+                   "capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"}},
+    }
+    assert kubectl(platform, "apply", "-f", "-", stdin=json.dumps(node)).returncode == 0
+    deploy = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "probe", "namespace": "default"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "probe"}},
+                 "template": {"metadata": {"labels": {"app": "probe"}},
+                              "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}}},
+    }
+    assert kubectl(platform, "apply", "-f", "-", stdin=json.dumps(deploy)).returncode == 0
+    res = kubectl(platform, "rollout", "status", "deployment/probe", "-n", "default", "--timeout=60s")
+    assert res.returncode == 0, res.stderr
+    pods = json.loads(kubectl(platform, "get", "pods", "-n", "default", "-l", "app=probe", "-o", "json").stdout)["items"]
+    assert {p["spec"]["nodeName"] for p in pods} == {"probe-node"}
+    assert all(p["status"]["phase"] == "Running" for p in pods)
+
+
+def test_down_stops_everything_and_frees_every_port(root, platform):
+    res = subprocess.run([str(root / "scripts/localenv"), "down"], env=platform["env"], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert [p for p in PORTS.values() if listening(p)] == []
+    assert our_processes(platform["state"]) == []
+    status = subprocess.run([str(root / "scripts/localenv"), "status"], env=platform["env"], capture_output=True, text=True, check=False)
+    assert status.returncode == 1
+    assert "healthy" not in status.stdout
