@@ -1,0 +1,64 @@
+"""Integration fixtures: a real local platform per test module, on ports and in a state folder of its own."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+COMPONENT_PORTS = {
+    "TRIPTRIP_MOTO_PORT": 100,
+    "TRIPTRIP_ETCD_PORT": 379,
+    "TRIPTRIP_ETCD_PEER_PORT": 380,
+    "TRIPTRIP_APISERVER_PORT": 443,
+    "TRIPTRIP_KCM_PORT": 257,
+    "TRIPTRIP_SCHEDULER_PORT": 259,
+    "TRIPTRIP_KWOK_PORT": 247,
+}
+# One port range per test module, away from `make local` (45xxx) and molecule (46xxx).
+PORT_BASES = {
+    name: {key: base + offset for key, offset in COMPONENT_PORTS.items()}
+    for name, base in {"localenv": 47000, "site": 48000}.items()
+}
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def our_processes(state: Path) -> list[str]:
+    """Live processes that run in our state folder (every component's working directory) or name it."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            status = (proc / "stat").read_text().split(") ")[-1].split()[0]
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if (str(state) in cmdline or cwd == str(state)) and status != "Z":
+            found.append(cmdline)
+    return found
+
+
+def start_platform(root, tool_env, tmp_path_factory, name):
+    """Generator for a module fixture: start the platform, yield its environment, always stop it."""
+    ports = PORT_BASES[name]
+    state = tmp_path_factory.mktemp(f"localenv-{name}")
+    env = {**tool_env, **{k: str(v) for k, v in ports.items()}, "TRIPTRIP_LOCAL_STATE": str(state)}
+    busy = [p for p in ports.values() if listening(p)]
+    assert not busy, f"ports {busy} are taken before the test starts"
+    started = time.monotonic()
+    up = subprocess.run([str(root / "scripts/localenv"), "up"], env=env, capture_output=True, text=True, check=False)
+    assert up.returncode == 0, up.stderr
+    env["KUBECONFIG"] = str(state / "kubeconfig")
+    try:
+        yield {"env": env, "state": state, "ports": ports, "startup": time.monotonic() - started}
+    finally:
+        subprocess.run([str(root / "scripts/localenv"), "down"], env=env, check=False, capture_output=True)

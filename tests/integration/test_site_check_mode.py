@@ -1,0 +1,79 @@
+"""site.yml on the local environment: --check on an empty account and cluster is a plan that changes
+nothing, and after a converge a hand-made drift is reported by --check --diff and repaired by a run."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import boto3
+import pytest
+from localplatform import start_platform
+
+
+@pytest.fixture(scope="module")
+def platform(root, tool_env, tmp_path_factory):
+    yield from start_platform(root, tool_env, tmp_path_factory, "site")
+
+
+def playbook(root, platform, *args):
+    res = subprocess.run(
+        ["ansible-playbook", "site.yml", "-i", "inventories/local", *args],
+        env=platform["env"], cwd=root, capture_output=True, text=True, check=False,
+    )
+    recap = re.search(r"triptrip-local\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", res.stdout)
+    assert recap, res.stdout[-3000:] + res.stderr[-3000:]
+    return res, {"changed": int(recap.group(2)), "failed": int(recap.group(4))}
+
+
+def moto_resources(platform):
+    """What the account holds, read through the AWS API as any client would (not moto internals)."""
+    kwargs = {
+        "endpoint_url": f"http://127.0.0.1:{platform['ports']['TRIPTRIP_MOTO_PORT']}",
+        "region_name": "ap-northeast-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing",
+    }
+    vpcs = boto3.client("ec2", **kwargs).describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"]
+    return {
+        "vpcs": sorted(v["VpcId"] for v in vpcs),
+        "clusters": sorted(boto3.client("eks", **kwargs).list_clusters()["clusters"]),
+        "roles": sorted(r["RoleName"] for r in boto3.client("iam", **kwargs).list_roles()["Roles"]),
+    }
+
+
+def kubectl_json(platform, *args):
+    res = subprocess.run(["kubectl", *args, "-o", "json"], env=platform["env"], capture_output=True, text=True, check=True)
+    return json.loads(res.stdout)
+
+
+def test_check_on_an_empty_account_and_cluster_plans_and_creates_nothing(root, platform):
+    before = moto_resources(platform)
+    assert before == {"vpcs": [], "clusters": [], "roles": []}
+    res, recap = playbook(root, platform, "--check")
+    assert recap["failed"] == 0, res.stdout[-3000:]
+    assert recap["changed"] > 0  # it is a plan: the VPC, subnets, role, cluster, nodes, namespace would change
+    assert "would be created" in res.stdout
+    assert moto_resources(platform) == before
+    assert kubectl_json(platform, "get", "nodes", "-l", "type=kwok")["items"] == []
+    names = [n["metadata"]["name"] for n in kubectl_json(platform, "get", "namespaces")["items"]]
+    assert "triptrip-api" not in names
+
+
+def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
+    res, recap = playbook(root, platform)
+    assert recap["failed"] == 0 and recap["changed"] > 0, res.stdout[-3000:]
+    assert moto_resources(platform)["clusters"] == ["triptrip-local"]
+    # Someone removes the Pod Security enforce label by hand.
+    subprocess.run(["kubectl", "label", "namespace", "triptrip-api", "pod-security.kubernetes.io/enforce-"],
+                   env=platform["env"], check=True, capture_output=True)
+    res, recap = playbook(root, platform, "--check", "--diff")
+    assert recap == {"changed": 1, "failed": 0}, res.stdout[-3000:]
+    assert re.search(r'^\+\s+"pod-security.kubernetes.io/enforce": "restricted"', res.stdout, re.M), res.stdout[-3000:]
+    ns = kubectl_json(platform, "get", "namespace", "triptrip-api")
+    assert "pod-security.kubernetes.io/enforce" not in ns["metadata"]["labels"]  # --check changed nothing
+    res, recap = playbook(root, platform)
+    assert recap == {"changed": 1, "failed": 0}, res.stdout[-3000:]
+    ns = kubectl_json(platform, "get", "namespace", "triptrip-api")
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    res, recap = playbook(root, platform)
+    assert recap == {"changed": 0, "failed": 0}, res.stdout[-3000:]
