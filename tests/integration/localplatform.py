@@ -20,7 +20,7 @@ COMPONENT_PORTS = {
 # One port range per test module, away from `make local` (45xxx) and molecule (46xxx).
 PORT_BASES = {
     name: {key: base + offset for key, offset in COMPONENT_PORTS.items()}
-    for name, base in {"localenv": 47000, "site": 48000}.items()
+    for name, base in {"localenv": 47000, "site": 48000, "baseline": 49000}.items()
 }
 
 

@@ -6,8 +6,20 @@ import json
 import re
 import subprocess
 
+import pytest
+
+
+_EFFECTIVE: dict[str, dict] = {}
+
 
 def effective(root, tool_env, inventory):
+    """The effective platform settings of an inventory, as a play in a subfolder sees them (one run each)."""
+    if inventory not in _EFFECTIVE:
+        _EFFECTIVE[inventory] = _run_show_vars(root, tool_env, inventory)
+    return _EFFECTIVE[inventory]
+
+
+def _run_show_vars(root, tool_env, inventory):
     res = subprocess.run(
         ["ansible-playbook", str(root / "tests/fixtures/playbooks/show_vars.yml"), "-i", str(root / inventory)],
         capture_output=True, text=True, env=tool_env, cwd=root, check=False,
@@ -27,3 +39,31 @@ def test_local_inventory_overrides_and_shared_defaults_arrive(root, tool_env):
     assert got["groups"]["general"]["instance_types"][0] == "m5.xlarge"
     assert got["groups"]["spot"]["taints"] == [{"key": "spot", "value": "true", "effect": "NoSchedule"}]
     assert set(got["groups"]) == {"general", "compute", "memory", "spot", "gpu"}
+
+
+QUANTITY_SUFFIX = {"m": 1e-3, "": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def quantity(text):
+    number, suffix = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", text).groups()
+    return float(number) * QUANTITY_SUFFIX[suffix]
+
+
+@pytest.mark.parametrize("env", ["staging", "development"])
+def test_staging_and_development_quotas_are_smaller_than_production_for_every_namespace(root, tool_env, env):
+    production = effective(root, tool_env, "inventories/production")
+    smaller = effective(root, tool_env, f"inventories/{env}")
+    assert production["environment"] == "production" and smaller["environment"] == env
+    assert sorted(smaller["quotas"]) == sorted(production["quotas"])
+    for namespace, hard in production["quotas"].items():
+        assert sorted(smaller["quotas"][namespace]) == sorted(hard), namespace
+        for resource, limit in hard.items():
+            assert quantity(smaller["quotas"][namespace][resource]) < quantity(limit), (namespace, resource)
+
+
+@pytest.mark.parametrize("env", ["production", "staging", "development", "dr", "local"])
+def test_every_inventory_passes_preflight_and_spans_three_zones(root, tool_env, env):
+    got = effective(root, tool_env, f"inventories/{env}")
+    assert got["environment"] == env
+    assert len({s["az"] for s in got["subnets"]}) == 3
+    assert all(s["az"].startswith(got["region"]) for s in got["subnets"])
