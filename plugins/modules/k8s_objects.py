@@ -1,0 +1,77 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: TripTrip Platform Team
+# Apache License 2.0 (see galaxy.yml)
+# The work is done by the action plugin of the same name (plugins/action/k8s_objects.py), which runs
+# kubernetes.core.k8s; this file holds the documentation.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: k8s_objects
+short_description: Apply many Kubernetes objects in one task, with a diff per changed object
+version_added: 0.1.0
+description:
+  - Runs M(kubernetes.core.k8s) with every option given, typically a list of definitions applied with
+    server-side apply in one task, and returns its result.
+  - M(kubernetes.core.k8s) keeps the diff of each object of a list nested in its result, so C(--diff) shows
+    nothing. This action lifts the diff of every changed object to the top, headed by kind, namespace and
+    name, without server bookkeeping (managedFields, resourceVersion, status), so C(--check --diff) is a
+    readable drift report.
+  - Check mode is the API server's dry run, as in M(kubernetes.core.k8s).
+  - Set connection defaults with C(module_defaults) for the group C(group/triptrip.platform.k8s).
+author:
+  - TripTrip Platform Team
+options:
+  definition:
+    description: Objects to apply (a list or one object).
+    type: raw
+  state:
+    description: As in M(kubernetes.core.k8s).
+    type: str
+    default: present
+    choices: [present, absent, patched]
+  apply:
+    description: As in M(kubernetes.core.k8s).
+    type: bool
+    default: false
+  server_side_apply:
+    description: As in M(kubernetes.core.k8s), for example C(field_manager) and C(force_conflicts).
+    type: dict
+  kubeconfig:
+    description: As in M(kubernetes.core.k8s).
+    type: raw
+  context:
+    description: As in M(kubernetes.core.k8s).
+    type: str
+notes:
+  - Every other option of M(kubernetes.core.k8s) is passed through unchanged.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Apply the namespaces
+  triptrip.platform.k8s_objects:
+    state: present
+    apply: true
+    server_side_apply:
+      field_manager: triptrip-platform
+    definition: "{{ lookup('ansible.builtin.template', 'namespaces.yml.j2') | ansible.builtin.from_yaml_all | list }}"
+"""
+
+RETURN = r"""
+result:
+  description: The result of M(kubernetes.core.k8s); for a list, C(result.results) holds one entry per object.
+  returned: success
+  type: dict
+diff:
+  description: One before/after pair per changed object, headed by kind, namespace and name.
+  returned: in diff mode, when an object changed
+  type: list
+  elements: dict
+"""
