@@ -27,17 +27,24 @@ def playbook(root, platform, *args):
     return res, {"changed": int(recap.group(2)), "failed": int(recap.group(4))}
 
 
+LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+def aws(platform, service):
+    """A client of the local moto server, as any AWS client would reach it."""
+    return boto3.client(
+        service, endpoint_url=f"http://127.0.0.1:{platform['ports']['TRIPTRIP_MOTO_PORT']}",
+        region_name="ap-northeast-1", aws_access_key_id="testing", aws_secret_access_key="testing",
+    )
+
+
 def moto_resources(platform):
-    """What the account holds, read through the AWS API as any client would (not moto internals)."""
-    kwargs = {
-        "endpoint_url": f"http://127.0.0.1:{platform['ports']['TRIPTRIP_MOTO_PORT']}",
-        "region_name": "ap-northeast-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing",
-    }
-    vpcs = boto3.client("ec2", **kwargs).describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"]
+    """What the account holds, read through the AWS API (not moto internals)."""
+    vpcs = aws(platform, "ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"]
     return {
         "vpcs": sorted(v["VpcId"] for v in vpcs),
-        "clusters": sorted(boto3.client("eks", **kwargs).list_clusters()["clusters"]),
-        "roles": sorted(r["RoleName"] for r in boto3.client("iam", **kwargs).list_roles()["Roles"]),
+        "clusters": sorted(aws(platform, "eks").list_clusters()["clusters"]),
+        "roles": sorted(r["RoleName"] for r in aws(platform, "iam").list_roles()["Roles"]),
     }
 
 
@@ -52,7 +59,6 @@ def test_check_on_an_empty_account_and_cluster_plans_and_creates_nothing(root, p
     res, recap = playbook(root, platform, "--check")
     assert recap["failed"] == 0, res.stdout[-3000:]
     assert recap["changed"] > 0  # it is a plan: the VPC, subnets, role, cluster, nodes, namespace would change
-    assert "would be created" in res.stdout
     assert moto_resources(platform) == before
     assert kubectl_json(platform, "get", "nodes", "-l", "type=kwok")["items"] == []
     names = [n["metadata"]["name"] for n in kubectl_json(platform, "get", "namespaces")["items"]]
@@ -63,17 +69,30 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
     res, recap = playbook(root, platform)
     assert recap["failed"] == 0 and recap["changed"] > 0, res.stdout[-3000:]
     assert moto_resources(platform)["clusters"] == ["triptrip-local"]
-    # Someone removes the Pod Security enforce label by hand.
+    cluster = aws(platform, "eks").describe_cluster(name="triptrip-local")["cluster"]
+    assert cluster["resourcesVpcConfig"]["endpointPublicAccess"] is False
+    assert cluster["resourcesVpcConfig"]["endpointPrivateAccess"] is True
+    # Someone removes the Pod Security enforce label by hand, and turns the cluster's control plane logs off.
     subprocess.run(["kubectl", "label", "namespace", "triptrip-api", "pod-security.kubernetes.io/enforce-"],
                    env=platform["env"], check=True, capture_output=True)
+    eks = aws(platform, "eks")
+    eks.update_cluster_config(name="triptrip-local", logging={"clusterLogging": [{"types": LOGS, "enabled": False}]})
     res, recap = playbook(root, platform, "--check", "--diff")
-    assert recap == {"changed": 1, "failed": 0}, res.stdout[-3000:]
+    assert recap == {"changed": 2, "failed": 0}, res.stdout[-3000:]
     assert re.search(r'^\+\s+"pod-security.kubernetes.io/enforce": "restricted"', res.stdout, re.M), res.stdout[-3000:]
+    assert re.search(r'^-\s+"logging_types": \[\],$', res.stdout, re.M), res.stdout[-3000:]
+    diff_lines = [line for line in res.stdout.splitlines() if re.match(r"^[-+]\s", line)]
+    # The label (4 lines: the old empty map, the new map's 2 braces and the label) and the logging types (the old
+    # empty list, the new list's 2 brackets and one line per type): nothing else differs.
+    assert len(diff_lines) == 4 + 3 + len(LOGS), diff_lines
     ns = kubectl_json(platform, "get", "namespace", "triptrip-api")
     assert "pod-security.kubernetes.io/enforce" not in ns["metadata"]["labels"]  # --check changed nothing
+    assert not eks.describe_cluster(name="triptrip-local")["cluster"]["logging"]["clusterLogging"][0]["enabled"]
     res, recap = playbook(root, platform)
-    assert recap == {"changed": 1, "failed": 0}, res.stdout[-3000:]
+    assert recap == {"changed": 2, "failed": 0}, res.stdout[-3000:]
     ns = kubectl_json(platform, "get", "namespace", "triptrip-api")
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    logging = eks.describe_cluster(name="triptrip-local")["cluster"]["logging"]["clusterLogging"]
+    assert [sorted(e["types"]) for e in logging if e["enabled"]] == [sorted(LOGS)]
     res, recap = playbook(root, platform)
     assert recap == {"changed": 0, "failed": 0}, res.stdout[-3000:]
