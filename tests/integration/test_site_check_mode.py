@@ -45,6 +45,8 @@ def moto_resources(platform):
         "vpcs": sorted(v["VpcId"] for v in vpcs),
         "clusters": sorted(aws(platform, "eks").list_clusters()["clusters"]),
         "roles": sorted(r["RoleName"] for r in aws(platform, "iam").list_roles()["Roles"]),
+        "key_aliases": sorted(a["AliasName"] for a in aws(platform, "kms").list_aliases()["Aliases"]
+                              if not a["AliasName"].startswith("alias/aws/")),
     }
 
 
@@ -55,7 +57,7 @@ def kubectl_json(platform, *args):
 
 def test_check_on_an_empty_account_and_cluster_plans_and_creates_nothing(root, platform):
     before = moto_resources(platform)
-    assert before == {"vpcs": [], "clusters": [], "roles": []}
+    assert before == {"vpcs": [], "clusters": [], "roles": [], "key_aliases": []}
     res, recap = playbook(root, platform, "--check")
     assert recap["failed"] == 0, res.stdout[-3000:]
     assert recap["changed"] > 0  # it is a plan: the VPC, subnets, role, cluster, nodes, namespace would change
@@ -72,6 +74,9 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
     cluster = aws(platform, "eks").describe_cluster(name="triptrip-local")["cluster"]
     assert cluster["resourcesVpcConfig"]["endpointPublicAccess"] is False
     assert cluster["resourcesVpcConfig"]["endpointPrivateAccess"] is True
+    key = aws(platform, "kms").describe_key(KeyId="alias/triptrip-local-eks-secrets")["KeyMetadata"]
+    assert cluster["encryptionConfig"] == [{"resources": ["secrets"], "provider": {"keyArn": key["Arn"]}}]
+    assert aws(platform, "kms").get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
     # Someone removes the Pod Security enforce label by hand, and turns the cluster's control plane logs off.
     subprocess.run(["kubectl", "label", "namespace", "triptrip-api", "pod-security.kubernetes.io/enforce-"],
                    env=platform["env"], check=True, capture_output=True)
