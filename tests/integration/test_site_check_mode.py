@@ -101,3 +101,47 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
     assert [sorted(e["types"]) for e in logging if e["enabled"]] == [sorted(LOGS)]
     res, recap = playbook(root, platform)
     assert recap == {"changed": 0, "failed": 0}, res.stdout[-3000:]
+
+
+def aws_playbook(root, platform, extra):
+    res = subprocess.run(
+        ["ansible-playbook", "playbooks/aws.yml", "-i", "inventories/local", "-e", json.dumps(extra)],
+        env=platform["env"], cwd=root, capture_output=True, text=True, check=False,
+    )
+    recap = re.search(r"triptrip-local\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", res.stdout)
+    assert recap, res.stdout[-3000:] + res.stderr[-3000:]
+    return res, {"changed": int(recap.group(2)), "failed": int(recap.group(4))}
+
+
+def test_an_existing_vpc_and_subnets_are_adopted_not_created(root, platform):
+    ec2 = aws(platform, "ec2")
+    # Another team's network.
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{i * 32}.0/19", AvailabilityZone=f"ap-northeast-1{z}")["Subnet"]["SubnetId"]
+               for i, z in enumerate("acd")]
+    vpcs_before = moto_resources(platform)["vpcs"]
+    extra = {"platform_cluster_name": "triptrip-adopt", "platform_vpc_id": vpc, "platform_subnet_ids": subnets}
+    res, recap = aws_playbook(root, platform, extra)
+    assert recap["failed"] == 0 and recap["changed"] > 0, res.stdout[-3000:]
+    assert moto_resources(platform)["vpcs"] == vpcs_before  # no VPC created
+    cluster = aws(platform, "eks").describe_cluster(name="triptrip-adopt")["cluster"]
+    assert sorted(cluster["resourcesVpcConfig"]["subnetIds"]) == sorted(subnets)
+    for subnet in ec2.describe_subnets(SubnetIds=subnets)["Subnets"]:
+        tags = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}
+        assert tags == {"kubernetes.io/role/internal-elb": "1", "kubernetes.io/cluster/triptrip-adopt": "shared"}
+    res, recap = aws_playbook(root, platform, extra)
+    assert recap == {"changed": 0, "failed": 0}, res.stdout[-3000:]
+
+
+def test_adopted_subnets_in_one_zone_are_refused_before_any_change(root, platform):
+    ec2 = aws(platform, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.60.{i * 32}.0/19", AvailabilityZone="ap-northeast-1a")["Subnet"]["SubnetId"]
+               for i in range(2)]
+    before = moto_resources(platform)
+    res, recap = aws_playbook(root, platform, {"platform_cluster_name": "triptrip-onezone", "platform_vpc_id": vpc,
+                                               "platform_subnet_ids": subnets})
+    assert recap == {"changed": 0, "failed": 1}, res.stdout[-3000:]
+    assert "aws_network_subnet_ids" in res.stdout and "at least 2 availability zones" in res.stdout
+    assert moto_resources(platform) == before
+    assert all(not s.get("Tags") for s in ec2.describe_subnets(SubnetIds=subnets)["Subnets"])
