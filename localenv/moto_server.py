@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+# Copyright: TripTrip Platform Team
+# Apache License 2.0 (see galaxy.yml)
+"""moto's server with a thin patch layer for EKS fields moto 5.2 accepts and then drops.
+
+Run as `python localenv/moto_server.py -H 127.0.0.1 -p PORT` (scripts/localenv does). Every patch below names
+the moto behaviour it corrects; each is a field moto already receives and stores or answers wrongly, never a new
+API. What moto does not implement at all (add-ons, access entries, cluster version updates, encryption config
+association) stays unimplemented here: our modules' unit tests cover those with botocore's Stubber, asserting
+the exact request parameters.
+
+Patches (moto 5.2.5):
+1. create_cluster drops `accessConfig`, `deletionProtection` and `upgradePolicy`: stored and described.
+2. update_cluster_config ignores the same three fields: applied.
+3. update_cluster_config replaces the whole `resourcesVpcConfig` with the request's (an endpoint-access update
+   loses subnetIds, securityGroupIds, clusterSecurityGroupId, vpcId): merged into the existing one, as EKS does.
+4. update_cluster_config answers `{"cluster": ...}` where EKS answers `{"update": {...}}`: answers an update.
+5. delete_cluster ignores deletion protection: refused with InvalidRequestException, as EKS does.
+6. create_nodegroup drops `updateConfig` (describe then lacks it, which crashes community.aws.eks_nodegroup)
+   and `nodeRepairConfig`: stored.
+7. create_nodegroup without `version` reports Kubernetes 1.19: the cluster's version, as EKS does.
+8. tag_resource, untag_resource and list_tags_for_resource know cluster ARNs only (ResourceNotFound for a node
+   group ARN): node group ARNs work too.
+9. KMS schedule_key_deletion with a key ARN (as amazon.aws.kms_key sends it) fails with a KeyError (HTTP 500);
+   KMS accepts a key id or ARN: the ARN is resolved to the key id first.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from datetime import datetime, timezone
+
+from moto.core.responses import ActionResult
+from moto.eks import models as eks_models
+from moto.eks import responses as eks_responses
+from moto.eks.exceptions import InvalidRequestException
+from moto.kms import models as kms_models
+
+EKSResponse = eks_responses.EKSResponse
+EKSBackend = eks_models.EKSBackend
+
+_VPC_KEEP = ("subnetIds", "securityGroupIds", "clusterSecurityGroupId", "vpcId")
+
+
+def _cluster_extras(cluster, access_config, deletion_protection, upgrade_policy):
+    if access_config:
+        # EKS describes only the mode; bootstrapClusterCreatorAdminPermissions is create-time only.
+        current = dict(getattr(cluster, "access_config", None) or {})
+        if "authenticationMode" in access_config:
+            current["authenticationMode"] = access_config["authenticationMode"]
+        cluster.access_config = current
+    if deletion_protection is not None:
+        cluster.deletion_protection = bool(deletion_protection)
+    if upgrade_policy:
+        cluster.upgrade_policy = dict(upgrade_policy)
+
+
+_orig_create_cluster = EKSResponse.create_cluster
+
+
+def create_cluster(self):  # patch 1
+    result = _orig_create_cluster(self)
+    cluster = self.eks_backend.clusters[self._get_param("name")]
+    cluster.access_config = {"authenticationMode": "CONFIG_MAP"}
+    cluster.deletion_protection = False
+    cluster.upgrade_policy = {"supportType": "EXTENDED"}
+    _cluster_extras(cluster, self._get_param("accessConfig"), self._get_param("deletionProtection"),
+                    self._get_param("upgradePolicy"))
+    return result
+
+
+def update_cluster_config(self):  # patches 2, 3, 4
+    name = self._get_param("name")
+    cluster = self.eks_backend.describe_cluster(name=name)
+    vpc = self._get_param("resourcesVpcConfig")
+    params = []
+    if vpc:
+        merged = {k: v for k, v in (cluster.resources_vpc_config or {}).items()}
+        merged.update(vpc)
+        for key in _VPC_KEEP:
+            if key in (cluster.resources_vpc_config or {}) and key not in vpc:
+                merged[key] = cluster.resources_vpc_config[key]
+        cluster.resources_vpc_config = merged
+        params.append({"type": "EndpointPrivateAccess", "value": json.dumps(vpc)})
+    logging = self._get_param("logging")
+    if logging:
+        cluster.logging = logging
+        params.append({"type": "ClusterLogging", "value": json.dumps(logging)})
+    access = self._get_param("accessConfig")
+    protection = self._get_param("deletionProtection")
+    upgrade = self._get_param("upgradePolicy")
+    _cluster_extras(cluster, access, protection, upgrade)
+    if access:
+        params.append({"type": "AuthenticationMode", "value": json.dumps(access)})
+    if protection is not None:
+        params.append({"type": "DeletionProtection", "value": json.dumps(protection)})
+    if upgrade:
+        params.append({"type": "UpgradePolicy", "value": json.dumps(upgrade)})
+    update_type = "AccessConfigUpdate" if access else ("LoggingUpdate" if logging and not vpc else "EndpointAccessUpdate")
+    if protection is not None and not (vpc or logging or access):
+        update_type = "DeletionProtectionUpdate"
+    return ActionResult({"update": {
+        "id": str(uuid.uuid4()), "status": "Successful", "type": update_type, "params": params,
+        "createdAt": datetime.now(timezone.utc), "errors": [],
+    }})
+
+
+_orig_delete_cluster = EKSBackend.delete_cluster
+
+
+def delete_cluster(self, name):  # patch 5
+    cluster = self.clusters.get(name)
+    if cluster is not None and getattr(cluster, "deletion_protection", False):
+        raise InvalidRequestException(
+            message=f"Cluster {name} has deletion protection enabled; disable it before deleting the cluster.")
+    return _orig_delete_cluster(self, name)
+
+
+_orig_create_nodegroup = EKSResponse.create_nodegroup
+
+
+def create_nodegroup(self):  # patches 6, 7
+    result = _orig_create_nodegroup(self)
+    cluster = self.eks_backend.clusters[self._get_param("name")]
+    nodegroup = cluster.nodegroups[self._get_param("nodegroupName")]
+    nodegroup.update_config = self._get_param("updateConfig") or {"maxUnavailable": 1}
+    nodegroup.node_repair_config = self._get_param("nodeRepairConfig")
+    if not self._get_param("version"):
+        nodegroup.version = cluster.version
+    return result
+
+
+def _find_tagged(backend, arn):
+    for cluster in backend.clusters.values():
+        if cluster.arn == arn:
+            return cluster
+        for nodegroup in cluster.nodegroups.values():
+            if nodegroup.arn == arn:
+                return nodegroup
+    return None
+
+
+def _tag_patch(original, apply):
+    def patched(self, resource_arn, *args):  # patch 8
+        target = _find_tagged(self, resource_arn)
+        if target is None or any(c.arn == resource_arn for c in self.clusters.values()):
+            return original(self, resource_arn, *args)
+        return apply(target, *args)
+    return patched
+
+
+def _untag(target, keys):
+    for key in keys if isinstance(keys, list) else [keys]:
+        target.tags.pop(key, None)
+
+
+_orig_schedule_key_deletion = kms_models.KmsBackend.schedule_key_deletion
+
+
+def schedule_key_deletion(self, key_id, pending_window_in_days):  # patch 9
+    return _orig_schedule_key_deletion(self, self.get_key_id(key_id), pending_window_in_days)
+
+
+def apply():
+    """Install the patches (idempotent)."""
+    if getattr(EKSResponse, "_triptrip_patched", False):
+        return
+    EKSResponse.create_cluster = create_cluster
+    EKSResponse.update_cluster_config = update_cluster_config
+    EKSBackend.delete_cluster = delete_cluster
+    EKSResponse.create_nodegroup = create_nodegroup
+    EKSBackend.tag_resource = _tag_patch(EKSBackend.tag_resource, lambda t, tags: t.tags.update(tags))
+    EKSBackend.untag_resource = _tag_patch(EKSBackend.untag_resource, _untag)
+    EKSBackend.list_tags_for_resource = _tag_patch(EKSBackend.list_tags_for_resource, lambda t: t.tags)
+    kms_models.KmsBackend.schedule_key_deletion = schedule_key_deletion
+    EKSResponse._triptrip_patched = True
+
+
+def main(argv=None):
+    apply()
+    from moto.server import main as moto_main
+
+    moto_main(argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""localenv/moto_server.py: each documented patch does what its docstring says (moto in-process, mock_aws)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+
+
+@pytest.fixture(scope="module")
+def patches(root):
+    spec = importlib.util.spec_from_file_location("triptrip_moto_server", root / "localenv" / "moto_server.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.apply()
+    return module
+
+
+@pytest.fixture
+def eks(patches):
+    with mock_aws():
+        yield boto3.client("eks", region_name="ap-northeast-1")
+
+
+def cluster(eks, **extra):
+    eks.create_cluster(name="c", roleArn=ROLE, version="1.35",
+                       resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"], "securityGroupIds": ["sg-1"],
+                                           "endpointPrivateAccess": True, "endpointPublicAccess": False}, **extra)
+    return eks.describe_cluster(name="c")["cluster"]
+
+
+def test_create_cluster_keeps_access_config_deletion_protection_and_upgrade_policy(eks):
+    described = cluster(eks, accessConfig={"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
+                        deletionProtection=True, upgradePolicy={"supportType": "STANDARD"})
+    assert described["accessConfig"] == {"authenticationMode": "API"}
+    assert described["deletionProtection"] is True
+    assert described["upgradePolicy"] == {"supportType": "STANDARD"}
+
+
+def test_create_cluster_defaults_are_eks_defaults(eks):
+    described = cluster(eks)
+    assert described["accessConfig"] == {"authenticationMode": "CONFIG_MAP"}
+    assert described["deletionProtection"] is False
+
+
+def test_update_cluster_config_applies_the_fields_and_answers_an_update(eks):
+    cluster(eks)
+    update = eks.update_cluster_config(name="c", accessConfig={"authenticationMode": "API"})["update"]
+    assert update["status"] == "Successful" and update["type"] == "AccessConfigUpdate"
+    eks.update_cluster_config(name="c", deletionProtection=True)
+    described = eks.describe_cluster(name="c")["cluster"]
+    assert described["accessConfig"] == {"authenticationMode": "API"}
+    assert described["deletionProtection"] is True
+
+
+def test_endpoint_update_keeps_subnets_and_security_groups(eks):
+    cluster(eks)
+    eks.update_cluster_config(name="c", resourcesVpcConfig={"endpointPublicAccess": True, "publicAccessCidrs": ["10.0.0.0/8"]})
+    vpc = eks.describe_cluster(name="c")["cluster"]["resourcesVpcConfig"]
+    assert vpc["subnetIds"] == ["subnet-1", "subnet-2"]
+    assert vpc["securityGroupIds"] == ["sg-1"]
+    assert vpc["endpointPublicAccess"] is True and vpc["publicAccessCidrs"] == ["10.0.0.0/8"]
+
+
+def test_logging_update_is_applied(eks):
+    cluster(eks)
+    logging = {"clusterLogging": [{"types": ["api", "audit"], "enabled": True}]}
+    assert eks.update_cluster_config(name="c", logging=logging)["update"]["type"] == "LoggingUpdate"
+    assert eks.describe_cluster(name="c")["cluster"]["logging"] == logging
+
+
+def test_deletion_protection_refuses_delete(eks):
+    cluster(eks, deletionProtection=True)
+    with pytest.raises(ClientError) as err:
+        eks.delete_cluster(name="c")
+    assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+    eks.update_cluster_config(name="c", deletionProtection=False)
+    eks.delete_cluster(name="c")
+    assert eks.list_clusters()["clusters"] == []
+
+
+def test_nodegroup_keeps_update_config_and_takes_the_cluster_version(eks):
+    cluster(eks)
+    group = eks.create_nodegroup(clusterName="c", nodegroupName="n", subnets=["subnet-1"], nodeRole=ROLE,
+                                 updateConfig={"maxUnavailablePercentage": 33})["nodegroup"]
+    assert group["updateConfig"] == {"maxUnavailablePercentage": 33}
+    assert group["version"] == "1.35"
+    described = eks.describe_nodegroup(clusterName="c", nodegroupName="n")["nodegroup"]
+    assert described["updateConfig"] == {"maxUnavailablePercentage": 33}
+
+
+def test_nodegroup_tags_by_arn(eks):
+    cluster(eks)
+    arn = eks.create_nodegroup(clusterName="c", nodegroupName="n", subnets=["subnet-1"], nodeRole=ROLE,
+                               tags={"a": "1"})["nodegroup"]["nodegroupArn"]
+    eks.tag_resource(resourceArn=arn, tags={"b": "2"})
+    eks.untag_resource(resourceArn=arn, tagKeys=["a"])
+    assert eks.list_tags_for_resource(resourceArn=arn)["tags"] == {"b": "2"}
+    assert eks.describe_nodegroup(clusterName="c", nodegroupName="n")["nodegroup"]["tags"] == {"b": "2"}
+
+
+def test_cluster_tags_still_work(eks):
+    arn = cluster(eks, tags={"x": "1"})["arn"]
+    eks.tag_resource(resourceArn=arn, tags={"y": "2"})
+    assert eks.list_tags_for_resource(resourceArn=arn)["tags"] == {"x": "1", "y": "2"}
+
+
+def test_kms_schedule_key_deletion_takes_a_key_arn(patches):
+    with mock_aws():
+        kms = boto3.client("kms", region_name="ap-northeast-1")
+        key = kms.create_key()["KeyMetadata"]
+        kms.schedule_key_deletion(KeyId=key["Arn"], PendingWindowInDays=30)
+        assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
