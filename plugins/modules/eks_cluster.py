@@ -417,8 +417,13 @@ def main():
         if changed and not module.check_mode:
             for _what, call, kwargs in calls:
                 response = getattr(client, call)(aws_retry=True, **kwargs)
-                update_id = (response.get("update") or {}).get("id")
-                wait_for(module, client, name, update_id=update_id)
+                update = response.get("update") or {}
+                if update.get("status") in ("Failed", "Cancelled"):
+                    module.fail_json(msg=f"EKS update {update.get('id')} of {name} ended {update['status']}: "
+                                         f"{update.get('errors')}")
+                # An update that is already Successful needs no polling (and no describe_update call).
+                if update.get("status") != "Successful":
+                    wait_for(module, client, name, update_id=update.get("id"))
             if add_tags:
                 client.tag_resource(resourceArn=cluster["arn"], tags=add_tags, aws_retry=True)
             if remove_tags:

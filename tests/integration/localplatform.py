@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ COMPONENT_PORTS = {
 # 32768, outside Linux's ephemeral range, so an outgoing connection can never hold one of them.
 PORT_BASES = {
     name: {key: base + offset for key, offset in COMPONENT_PORTS.items()}
-    for name, base in {"localenv": 27000, "site": 26000, "baseline": 25000}.items()
+    for name, base in {"localenv": 27000, "site": 26000, "baseline": 25000, "aws": 23000}.items()
 }
 
 
@@ -63,3 +64,30 @@ def start_platform(root, tool_env, tmp_path_factory, name):
         yield {"env": env, "state": state, "ports": ports, "startup": time.monotonic() - started}
     finally:
         subprocess.run([str(root / "scripts/localenv"), "down"], env=env, check=False, capture_output=True)
+
+
+def start_moto(root, tool_env, tmp_path_factory, port, name):
+    """Generator for a module fixture: the patched moto server alone (localenv/moto_server.py) on `port`, its log
+    in a folder of its own; always stopped (by its pid) at teardown."""
+    assert not listening(port), f"port {port} is taken before the test starts"
+    logs = tmp_path_factory.mktemp(f"moto-{name}")
+    env = {**tool_env, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    with open(logs / "moto.log", "wb") as log:
+        server = subprocess.Popen(  # noqa: S603 - our own server script
+            [sys.executable, str(root / "localenv/moto_server.py"), "-H", "127.0.0.1", "-p", str(port)],
+            cwd=logs, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not listening(port):
+            assert server.poll() is None, (logs / "moto.log").read_text()
+            assert time.monotonic() < deadline, "moto did not start listening within 60 s"
+            time.sleep(0.2)
+        yield {"logs": logs, "server": server}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=15)

@@ -21,7 +21,8 @@ class ModuleExit(Exception):
 
 @pytest.fixture
 def run_module(monkeypatch):
-    """run_module(module, args, stubbed_client) -> (result, failed). The module's client is the stubbed one,
+    """run_module(module, args, stubbed_client, retry[, client_function]) -> (result, failed). The module's client
+    (what its `client_function`, eks_client by default, returns) is the stubbed one,
     wrapped in amazon.aws's retrying wrapper exactly as module.client(retry_decorator=...) would."""
 
     def exit_json(self, **kwargs):
@@ -33,8 +34,8 @@ def run_module(monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
 
-    def run(module, args, client, retry):
-        monkeypatch.setattr(module, "eks_client", lambda _m: RetryingBotoClientWrapper(client, retry))
+    def run(module, args, client, retry, client_function="eks_client"):
+        monkeypatch.setattr(module, client_function, lambda _m: RetryingBotoClientWrapper(client, retry))
         args = {"region": "ap-northeast-1", "access_key": "testing", "secret_key": "testing", **args}
         with patch_module_args(args):
             try:

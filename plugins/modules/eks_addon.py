@@ -1,0 +1,514 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: TripTrip Platform Team
+# Apache License 2.0 (see galaxy.yml)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: eks_addon
+short_description: Create, converge or delete an Amazon EKS managed add-on
+version_added: 0.1.0
+description:
+  - Creates an EKS managed add-on (C(vpc-cni), C(coredns), C(kube-proxy), C(aws-ebs-csi-driver), ...) on an
+    existing cluster, converges its version, configuration values, IRSA role and tags, or deletes it.
+  - Compares desired and actual first and calls AWS only when they differ. An existing add-on is changed with a
+    single C(UpdateAddon) call carrying only what differs (plus I(resolve_conflicts)); tags go through
+    C(TagResource) and C(UntagResource) on the add-on ARN.
+  - A pinned I(addon_version) is checked against C(DescribeAddonVersions) for the cluster's Kubernetes version
+    before the add-on is created or its version changed; a version EKS does not offer fails, naming
+    I(addon_version) and listing the available versions, before any change.
+  - Waits (unless I(wait=false)) until the add-on is C(ACTIVE) after a creation or an update, and until it is
+    gone after a deletion; a creation ending C(CREATE_FAILED) or C(DEGRADED), or an update ending C(Failed),
+    fails the task with the health issues or update errors EKS reports.
+  - Supports check mode and diff (the managed fields I(addon_version), I(configuration_values),
+    I(service_account_role_arn) and I(tags), before and after).
+  - Calls retry with jittered backoff on throttling (C(ThrottlingException)) and transient errors.
+author:
+  - TripTrip Platform Team
+options:
+  cluster_name:
+    description: Name of the EKS cluster the add-on belongs to. The cluster must exist.
+    type: str
+    required: true
+  name:
+    description: Name of the add-on, as C(DescribeAddonVersions) lists it (C(vpc-cni), C(coredns), C(kube-proxy), ...).
+    type: str
+    required: true
+    aliases: [addon_name]
+  state:
+    description: C(present) creates or converges the add-on; C(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  addon_version:
+    description:
+      - Add-on version, as C(v1.21.1-eksbuild.3).
+      - Unset, EKS installs its default version for the cluster's Kubernetes version at creation, and the
+        module leaves the version alone afterwards.
+      - Checked against C(DescribeAddonVersions) for the cluster's Kubernetes version on creation and on a version
+        change (one extra read then, none otherwise).
+    type: str
+  configuration_values:
+    description:
+      - The add-on's configuration, as a dictionary following the add-on's configuration schema
+        (C(aws eks describe-addon-configuration)). Sent to EKS as a compact JSON string with sorted keys.
+      - Compared with the add-on's current configuration as parsed JSON (or YAML), so key order and formatting
+        do not matter. Quote values the schema wants as strings (C("true"), C("1")).
+      - Unset or C({}) leaves the configuration alone; the module cannot remove a configuration.
+    type: dict
+  service_account_role_arn:
+    description:
+      - IAM role (IRSA) bound to the add-on's Kubernetes service account.
+      - Unset leaves the role alone; an existing role is sent again with every C(UpdateAddon), since EKS reverts
+        the service account to the node IAM role when an update does not name one.
+      - C("") removes the role (the service account then uses the node IAM role). EKS accepts no empty role
+        ARN, so the removal is an C(UpdateAddon) that names no role.
+    type: str
+  resolve_conflicts:
+    description:
+      - What EKS does when the add-on's Kubernetes objects (on creation, a self-managed installation of the
+        add-on; on update, fields changed by hand) conflict with the values EKS applies. Sent with every
+        C(CreateAddon) and C(UpdateAddon).
+      - C(OVERWRITE) - EKS sets the conflicting fields to the managed add-on's values (its defaults, or
+        I(configuration_values)).
+      - C(NONE) - EKS changes nothing it conflicts with; on creation and on update the call may then fail
+        (the update ends C(Failed) with a C(ConfigurationConflict) error).
+      - C(PRESERVE) - on update EKS keeps the values changed by hand; on creation it behaves as C(NONE).
+    type: str
+    choices: [NONE, OVERWRITE, PRESERVE]
+    default: OVERWRITE
+  preserve:
+    description:
+      - On deletion (I(state=absent)), keep the add-on's Kubernetes objects (its DaemonSet, Deployment, ...)
+        running in the cluster, now unmanaged by EKS. C(false) deletes them with the add-on.
+    type: bool
+    default: false
+  tags:
+    description: Tags of the add-on. Unset leaves the tags alone.
+    type: dict
+  purge_tags:
+    description: Remove tags not in I(tags) (tags whose key starts with C(aws:) are never removed).
+    type: bool
+    default: true
+  wait:
+    description:
+      - Wait for the add-on to be C(ACTIVE) after a creation or an update (polling C(DescribeUpdate) for the
+        update first), and for it to be gone after a deletion.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for a creation, an update or a deletion.
+    type: int
+    default: 900
+notes:
+  - EKS reports C(DEGRADED) for an add-on whose pods cannot become ready, for instance C(coredns) on a cluster
+    without nodes yet; the module fails then, so create such add-ons after the nodes.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: VPC CNI with prefix delegation, network policies and its IRSA role
+  triptrip.platform.eks_addon:
+    cluster_name: triptrip-production
+    name: vpc-cni
+    addon_version: v1.21.1-eksbuild.3
+    configuration_values:
+      enableNetworkPolicy: "true"
+      env:
+        ENABLE_PREFIX_DELEGATION: "true"
+        WARM_PREFIX_TARGET: "1"
+        POD_SECURITY_GROUP_ENFORCING_MODE: standard
+    service_account_role_arn: arn:aws:iam::123456789012:role/triptrip-production-vpc-cni
+    resolve_conflicts: OVERWRITE
+    tags:
+      Environment: production
+
+- name: kube-proxy at EKS's default version for the cluster, version left alone afterwards
+  triptrip.platform.eks_addon:
+    cluster_name: triptrip-production
+    name: kube-proxy
+
+- name: Stop using an IRSA role (back to the node role)
+  triptrip.platform.eks_addon:
+    cluster_name: triptrip-production
+    name: aws-ebs-csi-driver
+    service_account_role_arn: ""
+
+- name: Hand the add-on's objects over to self-management
+  triptrip.platform.eks_addon:
+    cluster_name: triptrip-production
+    name: coredns
+    state: absent
+    preserve: true
+"""
+
+RETURN = r"""
+addon:
+  description:
+    - The add-on as C(DescribeAddon) returns it after the run, keys in snake_case (tag keys kept as they are),
+      with I(configuration_values) parsed into a dictionary (C({}) when the add-on has none).
+    - Not returned after a deletion, nor for an add-on check mode would create.
+  returned: when the add-on exists after the run
+  type: dict
+  contains:
+    addon_name:
+      description: Name of the add-on.
+      type: str
+      sample: vpc-cni
+    cluster_name:
+      description: Name of the cluster.
+      type: str
+      sample: triptrip-production
+    addon_arn:
+      description: ARN of the add-on (the one its tags are set on).
+      type: str
+      sample: arn:aws:eks:ap-northeast-1:123456789012:addon/triptrip-production/vpc-cni/1a2b3c4d
+    addon_version:
+      description: Installed version.
+      type: str
+      sample: v1.21.1-eksbuild.3
+    status:
+      description: C(ACTIVE) after a successful wait; C(CREATING), C(UPDATING) ... without it.
+      type: str
+      sample: ACTIVE
+    configuration_values:
+      description: The configuration, parsed.
+      type: dict
+      sample: {"enableNetworkPolicy": "true", "env": {"ENABLE_PREFIX_DELEGATION": "true"}}
+    service_account_role_arn:
+      description: IRSA role of the add-on's service account, when it has one.
+      type: str
+    health:
+      description: Health issues EKS reports (C(issues), each with C(code), C(message), C(resource_ids)).
+      type: dict
+    tags:
+      description: Tags of the add-on.
+      type: dict
+      sample: {"Environment": "production"}
+"""
+
+import json
+import time
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+try:
+    import yaml
+except ImportError:  # only to read a configuration someone set in YAML
+    yaml = None
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import describe_cluster, eks_client, snake
+
+POLL_SECONDS = 10
+ADDON_FAILED = ("CREATE_FAILED", "DEGRADED", "UPDATE_FAILED", "DELETE_FAILED")
+
+
+def describe_addon(client, cluster_name, name):
+    """The add-on as EKS describes it, or None when it (or its cluster) does not exist."""
+    try:
+        return client.describe_addon(clusterName=cluster_name, addonName=name, aws_retry=True)["addon"]
+    except botocore.exceptions.ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def config_json(values):
+    """What the module sends as configurationValues: compact JSON, keys sorted (the same string on every run)."""
+    return json.dumps(values, sort_keys=True, separators=(",", ":"))
+
+
+def parse_config(text):
+    """The add-on's configurationValues (JSON, or YAML when set so by someone else) as data; {} when none."""
+    if not text:
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    if yaml is not None:
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return parsed
+    return text  # unreadable: compared as the string, so any stated configuration replaces it
+
+
+def settings(addon):
+    """The fields this module manages, as --diff shows them."""
+    return {
+        "addon_version": addon.get("addonVersion"),
+        "configuration_values": parse_config(addon.get("configurationValues")),
+        "service_account_role_arn": addon.get("serviceAccountRoleArn"),
+        "tags": dict(addon.get("tags") or {}),
+    }
+
+
+def desired_settings(params, have):
+    """`have` with every field the task states put in its place."""
+    want = dict(have)
+    if params.get("addon_version"):
+        want["addon_version"] = params["addon_version"]
+    if params.get("configuration_values"):
+        want["configuration_values"] = params["configuration_values"]
+    if params.get("service_account_role_arn") is not None:
+        want["service_account_role_arn"] = params["service_account_role_arn"] or None
+    if params.get("tags") is not None:
+        tags = {k: str(v) for k, v in params["tags"].items()}
+        kept = {k: v for k, v in have["tags"].items() if k.startswith("aws:")} if params["purge_tags"] else have["tags"]
+        want["tags"] = {**kept, **tags}
+    return want
+
+
+def addon_result(addon):
+    if addon is None:
+        return None
+    result = snake(addon)
+    result["configuration_values"] = parse_config(addon.get("configurationValues"))
+    return result
+
+
+def create_request(params):
+    request = {"clusterName": params["cluster_name"], "addonName": params["name"]}
+    if params.get("addon_version"):
+        request["addonVersion"] = params["addon_version"]
+    if params.get("configuration_values"):
+        request["configurationValues"] = config_json(params["configuration_values"])
+    if params.get("service_account_role_arn"):
+        request["serviceAccountRoleArn"] = params["service_account_role_arn"]
+    request["resolveConflicts"] = params["resolve_conflicts"]
+    if params.get("tags"):
+        request["tags"] = {k: str(v) for k, v in params["tags"].items()}
+    return request
+
+
+def update_request(params, addon):
+    """The one UpdateAddon request that takes `addon` to `params`, or None when nothing differs."""
+    changes = {}
+    if params.get("addon_version") and params["addon_version"] != addon.get("addonVersion"):
+        changes["addonVersion"] = params["addon_version"]
+    want_config = params.get("configuration_values")
+    if want_config and parse_config(addon.get("configurationValues")) != want_config:
+        changes["configurationValues"] = config_json(want_config)
+    have_role = addon.get("serviceAccountRoleArn") or None
+    want_role = params.get("service_account_role_arn")
+    role_changes = want_role is not None and (want_role or None) != have_role
+    if not changes and not role_changes:
+        return None
+    request = {"clusterName": params["cluster_name"], "addonName": params["name"], **changes}
+    # EKS drops the role of an update that names none: carry the role that stays, omit it to remove it.
+    keep_role = (want_role or None) if want_role is not None else have_role
+    if keep_role:
+        request["serviceAccountRoleArn"] = keep_role
+    request["resolveConflicts"] = params["resolve_conflicts"]
+    return request
+
+
+def tag_changes(params, addon):
+    want = params.get("tags")
+    if want is None:
+        return {}, []
+    have = addon.get("tags") or {}
+    add = {k: str(v) for k, v in want.items() if have.get(k) != str(v)}
+    remove = sorted(k for k in have if k not in want and not k.startswith("aws:")) if params["purge_tags"] else []
+    return add, remove
+
+
+def check_version(module, client, params):
+    """Fail, naming addon_version and listing what EKS offers, unless the version exists for the cluster's
+    Kubernetes version."""
+    cluster_name, name, version = params["cluster_name"], params["name"], params["addon_version"]
+    cluster = describe_cluster(client, cluster_name)
+    if cluster is None:
+        module.fail_json(msg=f"EKS cluster {cluster_name} does not exist: cannot manage its add-on {name}")
+    kubernetes = cluster.get("version")
+    available = []
+    request = {"addonName": name, "kubernetesVersion": kubernetes}
+    while True:
+        response = client.describe_addon_versions(aws_retry=True, **request)
+        for info in response.get("addons") or []:
+            if info.get("addonName") == name:
+                available.extend(v["addonVersion"] for v in info.get("addonVersions") or [] if v.get("addonVersion"))
+        if not response.get("nextToken"):
+            break
+        request["nextToken"] = response["nextToken"]
+    if version not in available:
+        module.fail_json(
+            msg=(f"addon_version {version} is not available for EKS add-on {name} on Kubernetes {kubernetes} "
+                 f"(cluster {cluster_name}); available: {', '.join(available) if available else 'none'}"),
+            available_versions=available,
+        )
+
+
+def health_issues(addon):
+    issues = ((addon or {}).get("health") or {}).get("issues") or []
+    if not issues:
+        return "no health issues reported"
+    return "; ".join(
+        f"{issue.get('code')}: {issue.get('message')}"
+        + (f" ({', '.join(issue['resourceIds'])})" if issue.get("resourceIds") else "")
+        for issue in issues
+    )
+
+
+def update_errors(update):
+    errors = update.get("errors") or []
+    if not errors:
+        return "no errors reported"
+    return "; ".join(
+        f"{error.get('errorCode')}: {error.get('errorMessage')}"
+        + (f" ({', '.join(error['resourceIds'])})" if error.get("resourceIds") else "")
+        for error in errors
+    )
+
+
+class Waiter:
+    """Polls until a deadline: pause() sleeps up to POLL_SECONDS, or fails once the deadline has passed."""
+
+    def __init__(self, module, what):
+        self.module = module
+        self.what = what
+        self.timeout = module.params["wait_timeout"]
+        self.deadline = time.monotonic() + self.timeout
+
+    def pause(self, last):
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            self.module.fail_json(msg=f"Timed out after {self.timeout} s waiting for {self.what} (last status: {last})")
+        time.sleep(min(POLL_SECONDS, remaining))
+
+
+def wait_active(module, client, update_id=None):
+    """Wait for the update (when one is in progress), then for the add-on to be ACTIVE; return the add-on."""
+    cluster_name, name = module.params["cluster_name"], module.params["name"]
+    label = f"EKS add-on {name} on cluster {cluster_name}"
+    waiter = Waiter(module, f"{label} to be ACTIVE")
+    if update_id:
+        waiter.what = f"update {update_id} of {label} to succeed"
+        while True:
+            update = client.describe_update(name=cluster_name, updateId=update_id, addonName=name, aws_retry=True)["update"]
+            status = update.get("status")
+            if status == "Successful":
+                break
+            if status in ("Failed", "Cancelled"):
+                module.fail_json(msg=f"Update {update_id} of {label} ended {status}: {update_errors(update)}",
+                                 update=snake(update))
+            waiter.pause(status)
+        waiter.what = f"{label} to be ACTIVE"
+    while True:
+        addon = describe_addon(client, cluster_name, name)
+        if addon is None:
+            module.fail_json(msg=f"{label} disappeared while waiting for it to be ACTIVE")
+        status = addon.get("status")
+        if status == "ACTIVE":
+            return addon
+        if status in ADDON_FAILED:
+            module.fail_json(msg=f"{label} is {status}: {health_issues(addon)}", addon=addon_result(addon))
+        waiter.pause(status)
+
+
+def wait_gone(module, client):
+    cluster_name, name = module.params["cluster_name"], module.params["name"]
+    label = f"EKS add-on {name} on cluster {cluster_name}"
+    waiter = Waiter(module, f"{label} to be deleted")
+    while True:
+        addon = describe_addon(client, cluster_name, name)
+        if addon is None:
+            return
+        if addon.get("status") == "DELETE_FAILED":
+            module.fail_json(msg=f"{label} is DELETE_FAILED: {health_issues(addon)}", addon=addon_result(addon))
+        waiter.pause(addon.get("status"))
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            cluster_name=dict(type="str", required=True),
+            name=dict(type="str", required=True, aliases=["addon_name"]),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            addon_version=dict(type="str"),
+            configuration_values=dict(type="dict"),
+            service_account_role_arn=dict(type="str"),
+            resolve_conflicts=dict(type="str", choices=["NONE", "OVERWRITE", "PRESERVE"], default="OVERWRITE"),
+            preserve=dict(type="bool", default=False),
+            tags=dict(type="dict"),
+            purge_tags=dict(type="bool", default=True),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=900),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    cluster_name, name = params["cluster_name"], params["name"]
+    client = eks_client(module)
+    try:
+        addon = describe_addon(client, cluster_name, name)
+
+        if params["state"] == "absent":
+            if addon is None:
+                module.exit_json(changed=False)
+            if not module.check_mode:
+                client.delete_addon(clusterName=cluster_name, addonName=name, preserve=params["preserve"], aws_retry=True)
+                if params["wait"]:
+                    wait_gone(module, client)
+            module.exit_json(changed=True, diff={"before": settings(addon), "after": {}})
+
+        if addon is None:
+            if params.get("addon_version"):
+                check_version(module, client, params)
+            request = create_request(params)
+            if not module.check_mode:
+                addon = client.create_addon(aws_retry=True, **request)["addon"]
+                if params["wait"]:
+                    addon = wait_active(module, client)
+            after = {k: v for k, v in desired_settings(params, settings({})).items() if v not in (None, {})}
+            result = {"changed": True, "diff": {"before": {}, "after": after}}
+            if addon is not None:
+                result["addon"] = addon_result(addon)
+            module.exit_json(**result)
+
+        request = update_request(params, addon)
+        if request and "addonVersion" in request:
+            check_version(module, client, params)
+        add_tags, remove_tags = tag_changes(params, addon)
+        changed = bool(request or add_tags or remove_tags)
+        before = settings(addon)
+        after = desired_settings(params, before)
+        if changed and not module.check_mode:
+            update = {}
+            if request:
+                update = client.update_addon(aws_retry=True, **request).get("update") or {}
+                if update.get("status") in ("Failed", "Cancelled"):
+                    module.fail_json(msg=f"Update of EKS add-on {name} on cluster {cluster_name} ended "
+                                         f"{update['status']}: {update_errors(update)}", update=snake(update))
+            if add_tags:
+                client.tag_resource(resourceArn=addon["addonArn"], tags=add_tags, aws_retry=True)
+            if remove_tags:
+                client.untag_resource(resourceArn=addon["addonArn"], tagKeys=remove_tags, aws_retry=True)
+            if request and params["wait"]:
+                update_id = update.get("id") if update.get("status") == "InProgress" else None
+                addon = wait_active(module, client, update_id)
+            elif request:
+                addon = describe_addon(client, cluster_name, name) or addon
+            else:
+                addon = {**addon, "tags": after["tags"]}
+        module.exit_json(changed=changed, addon=addon_result(addon),
+                         diff={"before": before, "after": after} if changed else {})
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
+        module.fail_json_aws(err, msg=f"EKS add-on {name} on cluster {cluster_name}")
+
+
+if __name__ == "__main__":
+    main()
