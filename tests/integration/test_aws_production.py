@@ -1,0 +1,291 @@
+"""The AWS layer with the *production* inventory against the local moto server (with the patch layer of
+localenv/moto_server.py): what the spec asks of the cluster, node groups, launch templates and IRSA holds when
+read back through the AWS API; a rerun changes nothing; --check on a fresh account creates nothing; drift made
+by hand is reported by --check --diff and repaired; bad input fails before any AWS request; destroy is refused
+without confirmation and otherwise goes in order, scheduling the KMS key's deletion.
+
+moto has no add-on or access-entry API: those two are switched off here with extra vars (the only difference
+from the production inventory), and their exact requests are asserted in tests/unit/plugins/modules.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+from urllib.parse import parse_qs, urlparse
+from urllib.request import Request, urlopen
+
+import boto3
+import pytest
+from localplatform import PORT_BASES, listening
+
+CLUSTER = "triptrip-production"
+LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+MOTO_GAPS = ["-e", "platform_eks_addons_enabled=false", "-e", '{"platform_eks_access_entries": []}']
+PORT = PORT_BASES["aws"]["TRIPTRIP_MOTO_PORT"]
+MOTO = f"http://127.0.0.1:{PORT}"
+
+
+@pytest.fixture(scope="module")
+def moto(root, tool_env, tmp_path_factory):
+    state = tmp_path_factory.mktemp("localenv-aws")
+    env = {**tool_env, **{k: str(v) for k, v in PORT_BASES["aws"].items()}, "TRIPTRIP_LOCAL_STATE": str(state),
+           "MOTO_RECORDER_FILEPATH": str(state / "moto-recording.jsonl"),
+           "AWS_ENDPOINT_URL": MOTO, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    assert not listening(PORT), f"port {PORT} is taken before the test starts"
+    up = subprocess.run([str(root / "scripts/localenv"), "up", "--only", "moto"], env=env, capture_output=True,
+                        text=True, check=False)
+    assert up.returncode == 0, up.stderr
+    try:
+        yield env
+    finally:
+        subprocess.run([str(root / "scripts/localenv"), "down"], env=env, check=False, capture_output=True)
+
+
+def moto_api(path):
+    method = "GET" if path.endswith("download-recording") else "POST"
+    with urlopen(Request(f"{MOTO}/moto-api/{path}", method=method), timeout=10) as response:
+        return response.read().decode()
+
+
+def recorded_operations():
+    """The AWS operations that reached moto since the recording started, in order."""
+    operations = []
+    for line in moto_api("recorder/download-recording").splitlines():
+        entry = json.loads(line)
+        body = entry.get("body") or ""
+        if entry.get("body_encoded"):
+            body = base64.b64decode(body).decode(errors="replace")
+        target = {k.lower(): v for k, v in entry["headers"].items()}.get("x-amz-target")
+        action = parse_qs(body).get("Action") or parse_qs(urlparse(entry["url"]).query).get("Action")
+        if target:
+            operations.append(target.split(".")[-1])
+        elif action:
+            operations.append(action[0])
+        else:
+            operations.append(f"{entry['method']} {urlparse(entry['url']).path}")
+    return operations
+
+
+def start_recording():
+    moto_api("recorder/reset-recording")
+    moto_api("recorder/start-recording")
+
+
+def playbook(root, env, name, *args):
+    res = subprocess.run(["ansible-playbook", name, "-i", "inventories/production", *MOTO_GAPS, *args],
+                         env=env, cwd=root, capture_output=True, text=True, check=False)
+    recap = re.search(rf"{CLUSTER}\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", res.stdout)
+    assert recap, res.stdout[-3000:] + res.stderr[-3000:]
+    return res, {"changed": int(recap.group(2)), "failed": int(recap.group(4))}
+
+
+def aws(service):
+    return boto3.client(service, endpoint_url=MOTO, region_name="ap-northeast-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def account_resources():
+    vpcs = aws("ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"]
+    return {
+        "vpcs": len(vpcs),
+        "clusters": aws("eks").list_clusters()["clusters"],
+        "roles": sorted(r["RoleName"] for r in aws("iam").list_roles()["Roles"]),
+        "launch_templates": len(aws("ec2").describe_launch_templates()["LaunchTemplates"]),
+        "oidc_providers": len(aws("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]),
+        "keys": len([a for a in aws("kms").list_aliases()["Aliases"] if not a["AliasName"].startswith("alias/aws/")]),
+    }
+
+
+EMPTY = {"vpcs": 0, "clusters": [], "roles": [], "launch_templates": 0, "oidc_providers": 0, "keys": 0}
+
+
+def test_01_check_on_a_fresh_account_creates_nothing(root, moto):
+    assert account_resources() == EMPTY
+    start_recording()
+    res, recap = playbook(root, moto, "playbooks/aws.yml", "--check")
+    assert recap["failed"] == 0, res.stdout[-4000:]
+    assert recap["changed"] > 0
+    assert account_resources() == EMPTY
+    writes = [op for op in recorded_operations() if re.match(r"(Create|Put|Attach|Tag|Update|Delete|Modify|Associate|"
+                                                             r"Authorize|Enable|Schedule|POST|DELETE)", op)]
+    assert writes == [], writes
+
+
+def test_02_converge_builds_what_the_spec_asks(root, moto):
+    res, recap = playbook(root, moto, "playbooks/aws.yml")
+    assert recap["failed"] == 0, res.stdout[-4000:]
+    cluster = aws("eks").describe_cluster(name=CLUSTER)["cluster"]
+    vpc = cluster["resourcesVpcConfig"]
+    assert vpc["endpointPrivateAccess"] is True and vpc["endpointPublicAccess"] is False
+    assert vpc.get("publicAccessCidrs", []) == []
+    assert len(vpc["subnetIds"]) == 3
+    key = aws("kms").describe_key(KeyId=f"alias/{CLUSTER}-eks-secrets")["KeyMetadata"]
+    assert cluster["encryptionConfig"] == [{"resources": ["secrets"], "provider": {"keyArn": key["Arn"]}}]
+    assert aws("kms").get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
+    enabled = [t for entry in cluster["logging"]["clusterLogging"] if entry["enabled"] for t in entry["types"]]
+    assert sorted(enabled) == sorted(LOGS)
+    assert cluster["accessConfig"]["authenticationMode"] == "API"
+    assert cluster["deletionProtection"] is True
+    groups = aws("logs").describe_log_groups(logGroupNamePrefix=f"/aws/eks/{CLUSTER}/cluster")["logGroups"]
+    assert [g["retentionInDays"] for g in groups] == [90]
+
+
+SPEC_GROUPS = {
+    "general": ("ON_DEMAND", (3, 50), {"workload-type": "general", "tier": "standard"}, []),
+    "compute": ("ON_DEMAND", (2, 30), {"workload-type": "compute", "tier": "compute"},
+                [{"key": "workload-type", "value": "compute", "effect": "NO_SCHEDULE"}]),
+    "memory": ("ON_DEMAND", (1, 10), {"workload-type": "memory", "tier": "memory"},
+               [{"key": "workload-type", "value": "memory", "effect": "NO_SCHEDULE"}]),
+    "spot": ("SPOT", (0, 30), {"workload-type": "spot", "tier": "spot", "lifecycle": "spot"},
+             [{"key": "spot", "value": "true", "effect": "NO_SCHEDULE"}]),
+    "gpu": ("ON_DEMAND", (0, 5), {"workload-type": "gpu", "nvidia.com/gpu": "true"},
+            [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]),
+}
+
+
+def test_03_five_node_groups_with_launch_templates(moto):
+    eks, ec2 = aws("eks"), aws("ec2")
+    assert sorted(eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"]) == sorted(SPEC_GROUPS)
+    for name, (capacity, (low, high), labels, taints) in SPEC_GROUPS.items():
+        group = eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName=name)["nodegroup"]
+        assert group["capacityType"] == capacity, name
+        assert (group["scalingConfig"]["minSize"], group["scalingConfig"]["maxSize"]) == (low, high), name
+        assert group["labels"] == labels, name
+        assert sorted(group["taints"], key=str) == sorted(taints, key=str), name
+        assert group["updateConfig"] == {"maxUnavailablePercentage": 33}, name
+        assert group["tags"][f"k8s.io/cluster-autoscaler/{CLUSTER}"] == "owned"
+        template = group["launchTemplate"]
+        assert template["name"] == f"{CLUSTER}-{name}"
+        data = ec2.describe_launch_template_versions(LaunchTemplateName=template["name"],
+                                                     Versions=[template["version"]])["LaunchTemplateVersions"][0]
+        data = data["LaunchTemplateData"]
+        assert data["MetadataOptions"]["HttpTokens"] == "required", name
+        assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 1, name
+        disk = data["BlockDeviceMappings"][0]["Ebs"]
+        assert disk["VolumeType"] == "gp3" and disk["Encrypted"] is True and disk["Iops"] == 3000, name
+        assert disk["VolumeSize"] == (200 if name == "memory" else 100), name
+    assert eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="gpu")["nodegroup"]["amiType"] == "AL2023_x86_64_NVIDIA"
+
+
+def test_04_irsa_roles_trust_one_service_account_each(moto):
+    iam = aws("iam")
+    issuer = aws("eks").describe_cluster(name=CLUSTER)["cluster"]["identity"]["oidc"]["issuer"].removeprefix("https://")
+    providers = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    assert [p["Arn"].split("oidc-provider/")[1] for p in providers] == [issuer]
+    expected = {"ebs-csi": "kube-system:ebs-csi-controller-sa", "vpc-cni": "kube-system:aws-node",
+                "aws-load-balancer-controller": "kube-system:aws-load-balancer-controller",
+                "cluster-autoscaler": "kube-system:cluster-autoscaler",
+                "external-secrets": "external-secrets:external-secrets", "keda": "keda:keda-operator"}
+    for key, subject in expected.items():
+        role = iam.get_role(RoleName=f"{CLUSTER}-{key}")["Role"]
+        (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Condition"] == {"StringEquals": {f"{issuer}:sub": f"system:serviceaccount:{subject}",
+                                                           f"{issuer}:aud": "sts.amazonaws.com"}}
+    policy = iam.get_role_policy(RoleName=f"{CLUSTER}-cluster-autoscaler", PolicyName="cluster-autoscaler")
+    scale = policy["PolicyDocument"]["Statement"][0]
+    assert scale["Condition"]["StringEquals"][f"aws:ResourceTag/k8s.io/cluster-autoscaler/{CLUSTER}"] == "owned"
+    node = iam.list_attached_role_policies(RoleName=f"{CLUSTER}-node")["AttachedPolicies"]
+    assert sorted(p["PolicyName"] for p in node) == ["AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy"]
+
+
+def test_05_verify_passes_and_a_rerun_changes_nothing(root, moto):
+    res, recap = playbook(root, moto, "playbooks/verify.yml", "--tags", "aws")
+    assert recap["failed"] == 0, res.stdout[-4000:]
+    start_recording()
+    res, recap = playbook(root, moto, "playbooks/aws.yml")
+    assert recap == {"changed": 0, "failed": 0}, res.stdout[-4000:]
+    writes = [op for op in recorded_operations() if op.startswith(("POST /clusters", "DELETE ", "Create", "Put",
+                                                                   "Attach", "Tag", "Update", "Schedule"))]
+    assert writes == [], writes
+
+
+def test_06_drift_is_reported_exactly_and_repaired(root, moto):
+    eks = aws("eks")
+    eks.update_cluster_config(name=CLUSTER, logging={"clusterLogging": [{"types": LOGS, "enabled": False}]})
+    res, recap = playbook(root, moto, "playbooks/aws.yml", "--check", "--diff")
+    assert recap == {"changed": 1, "failed": 0}, res.stdout[-4000:]
+    task = res.stdout.split("TASK [triptrip.platform.eks_cluster : Create or converge the EKS cluster]")[1].split("TASK [")[0]
+    assert "changed: [triptrip-production]" in task, task
+    diff = [line for line in task.splitlines() if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))]
+    assert diff and all("logging_types" in line or line.strip("+- ,]") in ["", *[f'"{t}"' for t in LOGS]] for line in diff), task
+    res, recap = playbook(root, moto, "playbooks/aws.yml")
+    assert recap == {"changed": 1, "failed": 0}, res.stdout[-4000:]
+    enabled = [t for e in eks.describe_cluster(name=CLUSTER)["cluster"]["logging"]["clusterLogging"] if e["enabled"]
+               for t in e["types"]]
+    assert sorted(enabled) == sorted(LOGS)
+    res, recap = playbook(root, moto, "playbooks/aws.yml")
+    assert recap == {"changed": 0, "failed": 0}, res.stdout[-4000:]
+
+
+def test_07_node_group_changes_are_updates_not_replacements(root, moto):
+    eks = aws("eks")
+    before = eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="compute")["nodegroup"]
+    override = {"platform_node_groups_overrides": {"compute": {
+        "scaling": {"min_size": 4, "max_size": 40, "desired_size": 5},
+        "labels": {"workload-type": "compute", "tier": "compute-xl"},
+        "taints": [{"key": "workload-type", "value": "compute-xl", "effect": "NoSchedule"}]}}}
+    start_recording()
+    res, recap = playbook(root, moto, "playbooks/aws.yml", "--tags", "eks_nodegroups", "-e", json.dumps(override))
+    assert recap == {"changed": 1, "failed": 0}, res.stdout[-4000:]
+    after = eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="compute")["nodegroup"]
+    assert after["nodegroupArn"] == before["nodegroupArn"] and after["createdAt"] == before["createdAt"]
+    assert (after["scalingConfig"]["minSize"], after["scalingConfig"]["maxSize"]) == (4, 40)
+    assert after["labels"]["tier"] == "compute-xl"
+    assert after["taints"] == [{"key": "workload-type", "value": "compute-xl", "effect": "NO_SCHEDULE"}]
+    operations = recorded_operations()
+    assert f"POST /clusters/{CLUSTER}/node-groups/compute/update-config" in operations
+    assert not [op for op in operations if op.startswith("DELETE")], operations
+
+
+BAD_INPUT = [
+    ({"platform_node_groups_overrides": {"spot": {"capacity_type": "RESERVED"}}},
+     "platform_node_groups.spot.capacity_type='RESERVED'"),
+    ({"platform_node_groups_overrides": {"general": {"scaling": {"min_size": 60}}}},
+     "platform_node_groups.general.scaling: min_size=60 is greater than max_size=50"),
+    ({"platform_node_groups_overrides": {"gpu": {"taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoWay"}]}}},
+     "platform_node_groups.gpu.taints[0].effect='NoWay'"),
+    ({"platform_private_subnets": [{"az": "ap-northeast-1a", "cidr": "10.0.0.0/19"}, {"az": "ap-northeast-1a", "cidr": "10.0.32.0/19"}]},
+     "platform_private_subnets="),
+    ({"platform_eks_log_retention_days": 91}, "platform_eks_log_retention_days"),
+    ({"platform_irsa_roles_overrides": {"keda": {"service_account": "Keda Operator"}}}, "platform_irsa_roles.keda="),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), BAD_INPUT, ids=[m.split("=")[0].split(":")[0] for _, m in BAD_INPUT])
+def test_08_bad_input_fails_before_any_aws_request(root, moto, extra, message):
+    start_recording()
+    res, recap = playbook(root, moto, "playbooks/aws.yml", "-e", json.dumps(extra))
+    assert recap["failed"] == 1 and recap["changed"] == 0
+    assert message in res.stdout, res.stdout[-3000:]
+    assert recorded_operations() == []
+
+
+def test_09_destroy_is_refused_without_confirmation(root, moto):
+    before = account_resources()
+    start_recording()
+    res, recap = playbook(root, moto, "playbooks/destroy.yml")
+    assert recap["failed"] == 1
+    assert f"set confirm_destroy={CLUSTER} to confirm" in res.stdout
+    assert recorded_operations() == [] and account_resources() == before
+
+
+def test_10_destroy_goes_in_order_and_keeps_the_key(root, moto):
+    key_id = aws("kms").describe_key(KeyId=f"alias/{CLUSTER}-eks-secrets")["KeyMetadata"]["KeyId"]
+    start_recording()
+    res, recap = playbook(root, moto, "playbooks/destroy.yml", "-e", f"confirm_destroy={CLUSTER}")
+    assert recap["failed"] == 0, res.stdout[-4000:]
+    operations = recorded_operations()
+    deletes = [op for op in operations if op.startswith("DELETE /clusters")]
+    cluster_delete = deletes.index(f"DELETE /clusters/{CLUSTER}")
+    assert len(deletes[:cluster_delete]) == 5 and all("/node-groups/" in op for op in deletes[:cluster_delete]), deletes
+    assert operations.index("DeleteRole") > operations.index(f"DELETE /clusters/{CLUSTER}")
+    assert "ScheduleKeyDeletion" in operations and "DeleteVpc" in operations
+    assert aws("kms").describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    left = account_resources()
+    assert left == {**EMPTY, "keys": left["keys"]}, left
+    res, recap = playbook(root, moto, "playbooks/destroy.yml", "-e", f"confirm_destroy={CLUSTER}")
+    assert recap == {"changed": 0, "failed": 0}, res.stdout[-4000:]
