@@ -74,8 +74,8 @@ def start_recording():
     moto_api("recorder/start-recording")
 
 
-def playbook(root, env, name, *args):
-    res = subprocess.run(["ansible-playbook", name, "-i", "inventories/production", *MOTO_GAPS, *args],
+def playbook(root, env, name, *args, gaps=MOTO_GAPS):
+    res = subprocess.run(["ansible-playbook", name, "-i", "inventories/production", *gaps, *args],
                          env=env, cwd=root, capture_output=True, text=True, check=False)
     recap = re.search(rf"{CLUSTER}\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", res.stdout)
     assert recap, res.stdout[-3000:] + res.stderr[-3000:]
@@ -239,6 +239,48 @@ def test_07_node_group_changes_are_updates_not_replacements(root, moto):
     operations = recorded_operations()
     assert f"POST /clusters/{CLUSTER}/node-groups/compute/update-config" in operations
     assert not [op for op in operations if op.startswith("DELETE")], operations
+
+
+def module_args_by_item(stdout, key):
+    """{item: module_args} of the loop items in -vvv output (results printed as JSON) whose module took `key`."""
+    found, decoder = {}, json.JSONDecoder()
+    for match in re.finditer(r"\(item=([^)]+)\) => ", stdout):
+        result, _ = decoder.raw_decode(stdout, match.end())
+        module_args = result.get("invocation", {}).get("module_args", {})
+        if key in module_args:
+            found[match.group(1)] = module_args
+    return found
+
+
+def test_07b_addon_and_access_entry_roles_send_what_the_inventory_says(root, moto):
+    """moto has no add-on or access-entry API, so these two roles' tasks fail here at their first request (moto's
+    404); -vvv shows the arguments each task gave our modules, which the Stubber tests then take as exact
+    requests. This checks the wiring from the production inventory to those modules."""
+    env = {**moto, "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
+    res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_addons,eks_access", "-vvv", gaps=[])
+    assert recap["failed"] == 1 and recap["changed"] == 0
+    args = module_args_by_item(res.stdout, "addon_version")
+    account = aws("sts").get_caller_identity()["Account"]
+    role = f"arn:aws:iam::{account}:role/{CLUSTER}"
+    cni = args["vpc-cni"]
+    assert cni["addon_version"] == "v1.21.1-eksbuild.3" and cni["service_account_role_arn"] == f"{role}-vpc-cni"
+    assert cni["configuration_values"] == {"env": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1",
+                                                   "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"},
+                                           "enableNetworkPolicy": "true"}
+    assert args["aws-ebs-csi-driver"]["service_account_role_arn"] == f"{role}-ebs-csi"
+    assert args["coredns"]["configuration_values"]["replicaCount"] == 3
+    assert args["coredns"].get("service_account_role_arn") is None
+    assert args["kube-proxy"]["configuration_values"] == {"mode": "iptables"}
+    assert all(a["resolve_conflicts"] == "OVERWRITE" and a["cluster_name"] == CLUSTER for a in args.values())
+    assert list(args)[:2] == ["vpc-cni", "kube-proxy"], list(args)
+    assert "404" in res.stdout
+    # The access entries play after the add-ons only when those succeed; run them alone.
+    res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_access", "-vvv", gaps=[])
+    assert recap["failed"] == 1
+    (entry,) = module_args_by_item(res.stdout, "principal_arn").values()
+    assert entry["principal_arn"] == f"arn:aws:iam::{account}:role/triptrip-platform-admin"
+    assert entry["access_policies"] == [{"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                                         "access_scope": {"type": "cluster", "namespaces": None}}]
 
 
 BAD_INPUT = [
