@@ -22,8 +22,14 @@ COMPONENT_PORTS = {
 # 32768, outside Linux's ephemeral range, so an outgoing connection can never hold one of them.
 PORT_BASES = {
     name: {key: base + offset for key, offset in COMPONENT_PORTS.items()}
-    for name, base in {"localenv": 27000, "site": 26000, "baseline": 25000, "aws": 23000}.items()
+    for name, base in {"localenv": 27000, "site": 26000, "baseline": 25000, "aws": 23000, "addons": 22000}.items()
 }
+# A developer running one test package while another copy runs elsewhere on the machine can move it, e.g.
+# TRIPTRIP_TEST_PORT_BASE_ADDONS=30000 (still below 32768).
+for _name in PORT_BASES:
+    _base = os.environ.get(f"TRIPTRIP_TEST_PORT_BASE_{_name.upper()}")
+    if _base:
+        PORT_BASES[_name] = {key: int(_base) + offset for key, offset in COMPONENT_PORTS.items()}
 
 
 def listening(port: int) -> bool:

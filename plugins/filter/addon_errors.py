@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: TripTrip Platform Team
+# Apache License 2.0 (see galaxy.yml)
+"""Input validation of the platform add-ons an inventory declares, before anything is touched."""
+
+from __future__ import annotations
+
+import re
+
+DOCUMENTATION = r"""
+---
+name: addon_errors
+short_description: List what is wrong with declared platform add-ons, one sentence per error
+version_added: 0.2.0
+description:
+  - Takes C(platform_addons) (add-ons by name) and returns one sentence per invalid value, each naming the
+    variable path (such as C(platform_addons.istio.version)), the value and the rule. An empty list means the
+    declaration is valid.
+  - Checks that every key of C(platform_addons_overrides) names a known add-on; each add-on's C(enabled), C(chart),
+    C(version) (a chart version such as C(1.30.0)), C(repository), C(namespace) and C(values); that the weights
+    of Istio's C(traffic.routes) sum to 100; and that cluster-autoscaler's C(image_tag) has the cluster's minor.
+positional: _input, overrides, known, kubernetes_version, variable
+options:
+  _input:
+    description: Add-ons by name, as C(platform_addons).
+    type: dict
+    required: true
+  overrides:
+    description: C(platform_addons_overrides), whose keys must be known add-ons.
+    type: dict
+    default: {}
+  known:
+    description: The add-on names this platform knows (by default the keys of I(_input)).
+    type: list
+    elements: str
+  kubernetes_version:
+    description: The cluster's Kubernetes minor, as C(1.35).
+    type: str
+    default: ""
+  variable:
+    description: The variable name used in the messages.
+    type: str
+    default: platform_addons
+"""
+
+EXAMPLES = r"""
+- name: Check the add-ons
+  ansible.builtin.assert:
+    that: errors | length == 0
+    fail_msg: "{{ errors | join('; ') }}"
+  vars:
+    errors: "{{ platform_addons | triptrip.platform.addon_errors(platform_addons_overrides, platform_addons_base.keys() | list, platform_eks_version) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: One sentence per invalid value; empty when every add-on is valid.
+  type: list
+  elements: str
+"""
+
+ADDON_KEYS = {"enabled", "chart", "version", "repository", "namespace", "values"}
+VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+CHART = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+URL = re.compile(r"^(https?|oci)://[^\s]+$")
+
+
+def addon_errors(addons, overrides=None, known=None, kubernetes_version="", variable="platform_addons"):
+    """One sentence per invalid value of the add-ons, each naming the variable, the value and the rule."""
+    errors = []
+    known = list(known if known is not None else addons)
+    for key in sorted(set(overrides or {}) - set(known)):
+        errors.append(f"platform_addons_overrides.{key}: unknown add-on; the add-ons are {', '.join(sorted(known))}")
+    for name, addon in sorted((addons or {}).items()):
+        path = f"{variable}.{name}"
+        if name not in known:
+            errors.append(f"{path}: unknown add-on; the add-ons are {', '.join(sorted(known))}")
+            continue
+        if not isinstance(addon, dict):
+            errors.append(f"{path}={addon!r}: must be a mapping of {', '.join(sorted(ADDON_KEYS))} and settings")
+            continue
+        missing = sorted(k for k in ADDON_KEYS if k not in addon)
+        if missing:
+            errors.append(f"{path} lacks {missing}")
+        if not isinstance(addon.get("enabled"), bool):
+            errors.append(f"{path}.enabled={addon.get('enabled')!r}: must be true or false")
+        if not VERSION.match(str(addon.get("version", ""))):
+            errors.append(f"{path}.version={addon.get('version')!r}: must be a chart version such as 1.30.0")
+        if not CHART.match(str(addon.get("chart", ""))):
+            errors.append(f"{path}.chart={addon.get('chart')!r}: must be a chart name (lower case, digits, dashes)")
+        if not URL.match(str(addon.get("repository", ""))):
+            errors.append(f"{path}.repository={addon.get('repository')!r}: must be an http(s) or oci URL")
+        if not DNS_LABEL.match(str(addon.get("namespace", ""))):
+            errors.append(f"{path}.namespace={addon.get('namespace')!r}: must be a namespace name")
+        if not isinstance(addon.get("values", {}), dict):
+            errors.append(f"{path}.values={addon.get('values')!r}: must be a mapping of chart values")
+        check = _CHECKS.get(name)
+        if check:
+            errors.extend(check(path, addon, kubernetes_version))
+    return errors
+
+
+def _weights(path, routes):
+    errors = []
+    if not isinstance(routes, list) or not routes:
+        return [f"{path}={routes!r}: must be a non-empty list of {{subset, weight}}"]
+    weights = [r.get("weight") if isinstance(r, dict) else None for r in routes]
+    for index, weight in enumerate(weights):
+        if not isinstance(weight, int) or isinstance(weight, bool) or not 0 <= weight <= 100:
+            errors.append(f"{path}[{index}].weight={weight!r}: must be a whole number from 0 to 100")
+    if not errors and sum(weights) != 100:
+        errors.append(f"{path} weights {weights} sum to {sum(weights)}: they must sum to 100")
+    return errors
+
+
+def _istio(path, addon, kubernetes_version):
+    return _weights(f"{path}.traffic.routes", (addon.get("traffic") or {}).get("routes"))
+
+
+def _cluster_autoscaler(path, addon, kubernetes_version):
+    tag = str(addon.get("image_tag", ""))
+    match = re.match(r"^v([0-9]+)\.([0-9]+)\.[0-9]+$", tag)
+    if not match:
+        return [f"{path}.image_tag={tag!r}: must be a cluster-autoscaler release such as v1.35.0"]
+    if kubernetes_version and f"{match.group(1)}.{match.group(2)}" != str(kubernetes_version):
+        return [f"{path}.image_tag={tag!r}: its minor must equal the cluster's (platform_eks_version="
+                f"{kubernetes_version}); cluster-autoscaler supports only the Kubernetes minor it was built for"]
+    return []
+
+
+_CHECKS = {"istio": _istio, "cluster_autoscaler": _cluster_autoscaler}
+
+
+class FilterModule:
+    def filters(self):
+        return {"addon_errors": addon_errors}

@@ -1,0 +1,112 @@
+"""addon_chart and addon_errors: where Helm finds each chart, and preflight of the add-ons' declarations."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from ansible_collections.triptrip.platform.plugins.filter.addon_chart import addon_chart
+from ansible_collections.triptrip.platform.plugins.filter.addon_errors import addon_errors
+
+ADDON = {"enabled": True, "chart": "istiod", "version": "1.30.0",
+         "repository": "https://istio-release.storage.googleapis.com/charts", "namespace": "istio-system", "values": {},
+         "traffic": {"routes": [{"subset": "stable", "weight": 95}, {"subset": "canary", "weight": 5}]}}
+
+
+@pytest.fixture(scope="module")
+def shipped(root):
+    """Every add-on as group_vars/all/addon_*.yml declares it."""
+    addons = {}
+    for path in sorted((root / "group_vars" / "all").glob("addon_*.yml")):
+        for name, addon in yaml.safe_load(path.read_text()).items():
+            addons[name.removeprefix("platform_addon_")] = addon
+    return addons
+
+
+def test_repository_source_names_the_chart_version_and_repository():
+    assert addon_chart(ADDON, "repository") == {
+        "ref": "istiod", "version": "1.30.0", "repo_url": "https://istio-release.storage.googleapis.com/charts"}
+
+
+def test_an_oci_upstream_repository_is_addressed_as_registry_and_chart():
+    addon = {**ADDON, "chart": "node-problem-detector", "version": "2.4.0",
+             "repository": "oci://ghcr.io/deliveryhero/helm-charts"}
+    assert addon_chart(addon, "repository") == {
+        "ref": "oci://ghcr.io/deliveryhero/helm-charts/node-problem-detector", "version": "2.4.0"}
+
+
+def test_oci_source_appends_the_chart_to_the_registry():
+    got = addon_chart(ADDON, "oci", "oci://123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/charts/", "", "base")
+    assert got == {"ref": "oci://123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/charts/base", "version": "1.30.0"}
+
+
+def test_mirror_source_is_the_packaged_chart_helm_pull_writes():
+    assert addon_chart(ADDON, "mirror", "", "/srv/charts/") == {"ref": "/srv/charts/istiod-1.30.0.tgz"}
+
+
+@pytest.mark.parametrize(("source", "oci", "mirror", "message"), [
+    ("mirror", "", "", "platform_addons_chart_mirror is empty"),
+    ("oci", "https://registry.example.com", "", "platform_addons_chart_oci_registry='https://registry.example.com'"),
+    ("git", "", "", "platform_addons_chart_source='git' must be repository, oci or mirror"),
+])
+def test_bad_chart_source_names_the_variable(source, oci, mirror, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        addon_chart(ADDON, source, oci, mirror)
+
+
+def test_the_shipped_addons_are_valid(shipped):
+    assert shipped, "no group_vars/all/addon_*.yml found"
+    assert addon_errors(shipped, {}, list(shipped), "1.35") == []
+
+
+def test_every_shipped_addon_has_a_test_double_chart(root, shipped):
+    for name, addon in shipped.items():
+        for chart in [addon["chart"], *addon.get("extra_charts", [])]:
+            double = root / "tests" / "charts" / chart / "Chart.yaml"
+            assert double.exists(), f"{name}: no test-double chart {double}"
+            meta = yaml.safe_load(double.read_text())
+            assert meta["name"] == chart
+            assert meta["annotations"]["triptrip.io/test-double"] == "true"
+            assert meta["description"].startswith("TEST DOUBLE")
+
+
+def errors_of(change, name="istio", overrides=None, kubernetes="1.35"):
+    addon = copy.deepcopy(ADDON)
+    change(addon)
+    return addon_errors({name: addon}, overrides or {}, [name, "keda"], kubernetes)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda a: a.update(version="1.30"), "platform_addons.istio.version='1.30': must be a chart version such as 1.30.0"),
+    (lambda a: a.update(version="latest"), "platform_addons.istio.version='latest': must be a chart version"),
+    (lambda a: a.update(enabled="yes"), "platform_addons.istio.enabled='yes': must be true or false"),
+    (lambda a: a.update(chart="Istio_D"), "platform_addons.istio.chart='Istio_D': must be a chart name"),
+    (lambda a: a.update(repository="istio-release"), "platform_addons.istio.repository='istio-release': must be an"),
+    (lambda a: a.update(namespace="Istio System"), "platform_addons.istio.namespace='Istio System': must be a namespace"),
+    (lambda a: a.update({"values": ["a"]}), "platform_addons.istio.values=['a']: must be a mapping of chart values"),
+    (lambda a: a["traffic"]["routes"][1].update(weight=10),
+     "platform_addons.istio.traffic.routes weights [95, 10] sum to 105: they must sum to 100"),
+    (lambda a: a["traffic"]["routes"][0].update(weight="95"),
+     "platform_addons.istio.traffic.routes[0].weight='95': must be a whole number from 0 to 100"),
+    (lambda a: a["traffic"].update(routes=[]), "platform_addons.istio.traffic.routes=[]: must be a non-empty list"),
+    (lambda a: a.pop("namespace"), "platform_addons.istio lacks ['namespace']"),
+])
+def test_each_rule_names_the_variable_and_the_value(change, expected):
+    errors = errors_of(change)
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_an_unknown_addon_in_the_overrides_is_refused():
+    errors = errors_of(lambda a: None, overrides={"linkerd": {"enabled": True}})
+    assert errors == ["platform_addons_overrides.linkerd: unknown add-on; the add-ons are istio, keda"]
+
+
+def test_cluster_autoscaler_image_minor_must_equal_the_cluster_minor():
+    addon = {**copy.deepcopy(ADDON), "chart": "cluster-autoscaler", "image_tag": "v1.34.2"}
+    errors = addon_errors({"cluster_autoscaler": addon}, {}, ["cluster_autoscaler"], "1.35")
+    assert errors == ["platform_addons.cluster_autoscaler.image_tag='v1.34.2': its minor must equal the cluster's "
+                      "(platform_eks_version=1.35); cluster-autoscaler supports only the Kubernetes minor it was built for"]
+    addon["image_tag"] = "v1.35.0"
+    assert addon_errors({"cluster_autoscaler": addon}, {}, ["cluster_autoscaler"], "1.35") == []
