@@ -1,0 +1,182 @@
+"""The add-ons' life cycle on the converged local platform: a rerun changes nothing, one value or one version
+changes one release, an add-on turned off leaves nothing of its own behind (and nothing else missing), and bad
+input stops the run before any change. Runs after the other add-on tests (file order): it changes the platform.
+Runs go through playbooks/addons.yml, the add-on layer alone (site.yml's own no-op rerun and --check are
+molecule's idempotence and check steps); a change runs every add-on, putting it back only the one changed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from conftest import recap
+
+ADDONS = "playbooks/addons.yml"
+OFF = '{{"platform_addons_overrides": {{"{name}": {{"enabled": false}}}}}}'
+
+
+def revisions(addons) -> dict[str, tuple[str, int]]:
+    return {name: (r["chart"], int(r["revision"])) for name, r in addons.releases().items()}
+
+
+def test_every_addon_is_installed_at_the_pinned_version(addons):
+    out = addons.state / "addons.json"
+    res = addons.playbook("-e", f"show_vars_addons_file={out}", playbook="tests/fixtures/playbooks/show_vars.yml")
+    assert res.returncode == 0, res.stdout[-2000:]
+    pinned = json.loads(out.read_text())
+    assert len(pinned) == 10, sorted(pinned)
+    releases = addons.releases()
+    for name, addon in pinned.items():
+        assert addon["enabled"], f"{name} is off in the local inventory"
+        for chart in [addon["chart"], *addon.get("extra_charts", [])]:
+            charts = {r["chart"] for r in releases.values() if r["namespace"] == addon["namespace"]}
+            assert f"{chart}-{addon['version']}" in charts, (name, charts)
+    assert {r["status"] for r in releases.values()} == {"deployed"}
+
+
+SPEC_KINDS = {  # every kind of custom resource the spec's add-on chapters declare
+    "VerticalPodAutoscaler", "ScaledObject", "ScaledJob", "TriggerAuthentication", "PeerAuthentication", "Telemetry",
+    "Gateway", "VirtualService", "DestinationRule", "AppProject", "Application", "ApplicationSet",
+    "ClusterSecretStore", "ExternalSecret",
+}
+
+
+def our_custom_resources(addons) -> list[dict]:
+    """Every object of a CRD's kind that carries our managed-by label."""
+    crds = json.loads(addons.kubectl("get", "crd", "-o", "json").stdout)["items"]
+    found = []
+    for crd in crds:
+        res = addons.kubectl("get", f"{crd['spec']['names']['plural']}.{crd['spec']['group']}", "-A",
+                             "-l", "app.kubernetes.io/managed-by=triptrip-platform", "-o", "json")
+        assert res.returncode == 0, res.stderr
+        found += json.loads(res.stdout)["items"]
+    return found
+
+
+def test_every_custom_resource_of_the_spec_exists_and_strict_validation_guards_it(addons):
+    objects = our_custom_resources(addons)
+    assert SPEC_KINDS <= {o["kind"] for o in objects}, SPEC_KINDS - {o["kind"] for o in objects}
+    for obj in objects:
+        # The object as we declared it passes again; with one misspelt field in its spec the API server refuses it.
+        mine = {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "spec": obj["spec"],
+                "metadata": {k: v for k, v in obj["metadata"].items() if k in ("name", "namespace")}}
+        ok = addons.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager=probe", "--force-conflicts",
+                            "-f", "-", stdin=json.dumps(mine))
+        assert ok.returncode == 0, (obj["kind"], ok.stderr)
+        mine["spec"] = {**obj["spec"], "triptripMisspelt": True}
+        bad = addons.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager=probe", "-f", "-",
+                             stdin=json.dumps(mine))
+        assert bad.returncode != 0 and ".spec.triptripMisspelt: field not declared in schema" in bad.stderr, \
+            (obj["kind"], bad.stderr)
+
+
+def test_a_second_run_changes_nothing(addons):
+    before = revisions(addons)
+    res = addons.playbook(playbook=ADDONS)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert recap(res.stdout)["changed"] == 0, [x for x in res.stdout.splitlines() if x.startswith("changed:")]
+    assert revisions(addons) == before
+
+
+def test_check_diff_on_the_converged_platform_plans_nothing(addons):
+    res = addons.playbook("--check", "--diff", playbook=ADDONS)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert recap(res.stdout)["changed"] == 0, res.stdout[-3000:]
+
+
+def test_changing_one_value_upgrades_only_that_release(addons):
+    before = revisions(addons)
+    res = addons.playbook("-e", '{"platform_addons_overrides": {"metrics_server": {"replicas": 3}}}', playbook=ADDONS)
+    assert res.returncode == 0, res.stdout[-3000:]
+    after = revisions(addons)
+    assert after["metrics-server"][1] == before["metrics-server"][1] + 1
+    assert {k: v for k, v in after.items() if k != "metrics-server"} == \
+        {k: v for k, v in before.items() if k != "metrics-server"}
+    assert addons.values("metrics-server", "kube-system")["replicas"] == 3
+    assert addons.get("deployment", "metrics-server", "kube-system")["spec"]["replicas"] == 3
+    res = addons.playbook("--tags", "metrics_server", playbook=ADDONS)  # back to the inventory's value
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert addons.values("metrics-server", "kube-system")["replicas"] == 2
+
+
+def test_changing_one_version_upgrades_only_that_release(addons, root):
+    # A second version of the test double in the mirror, as a site's mirror would hold the next upstream release.
+    package = subprocess.run(["helm", "package", str(root / "tests/charts/metrics-server"), "--version", "3.13.1",
+                              "--destination", str(addons.state / "charts")],
+                             env=addons.env, capture_output=True, text=True, check=False)
+    assert package.returncode == 0, package.stderr
+    before = revisions(addons)
+    res = addons.playbook("-e", '{"platform_addons_overrides": {"metrics_server": {"version": "3.13.1"}}}', playbook=ADDONS)
+    assert res.returncode == 0, res.stdout[-3000:]
+    after = revisions(addons)
+    assert after["metrics-server"] == ("metrics-server-3.13.1", before["metrics-server"][1] + 1)
+    assert {k: v for k, v in after.items() if k != "metrics-server"} == \
+        {k: v for k, v in before.items() if k != "metrics-server"}
+    res = addons.playbook("--tags", "metrics_server", playbook=ADDONS)  # and back to the pinned version
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert addons.releases()["metrics-server"]["chart"] == "metrics-server-3.13.0"
+
+
+# (add-on, its releases, custom resources of its own as (kind, name, namespace))
+REMOVALS = [
+    ("istio", {"istio-base", "istio-cni", "istiod", "istio-ingressgateway", "istio-egressgateway"},
+     [("virtualservices.networking.istio.io", "triptrip-api", "triptrip-api"),
+      ("destinationrules.networking.istio.io", "triptrip-api", "triptrip-api"),
+      ("peerauthentications.security.istio.io", "default", "istio-system"),
+      ("gateways.networking.istio.io", "triptrip-gateway", "istio-system")]),
+    # ArgoCD's Application carries resources-finalizer.argocd.argoproj.io: removal must not hang on it.
+    ("argocd", {"argocd"},
+     [("applications.argoproj.io", "triptrip-api", "argocd"),
+      ("applicationsets.argoproj.io", "triptrip-services", "argocd"),
+      ("appprojects.argoproj.io", "triptrip", "argocd")]),
+]
+
+
+@pytest.mark.parametrize(("name", "releases", "objects"), REMOVALS, ids=[r[0] for r in REMOVALS])
+def test_turning_an_addon_off_removes_its_releases_and_custom_resources_only(addons, name, releases, objects):
+    before = revisions(addons)
+    assert releases <= set(before), f"{releases - set(before)} not installed"
+    for kind, obj, ns in objects:
+        assert addons.exists(kind, obj, ns), (kind, obj, ns)
+    namespaces = addons.kubectl("get", "namespaces", "-o", "name").stdout
+
+    res = addons.playbook("-e", OFF.format(name=name), playbook=ADDONS)
+    assert res.returncode == 0, res.stdout[-3000:]
+    after = revisions(addons)
+    assert not releases & set(after), f"still installed: {releases & set(after)}"
+    assert after == {k: v for k, v in before.items() if k not in releases}, "another release changed"
+    for kind, obj, ns in objects:
+        assert not addons.exists(kind, obj, ns), (kind, obj, ns)
+    assert addons.kubectl("get", "namespaces", "-o", "name").stdout == namespaces
+
+    res = addons.playbook("--tags", name, "-e", OFF.format(name=name), playbook=ADDONS)
+    assert res.returncode == 0 and recap(res.stdout)["changed"] == 0, "removing twice changed something"
+
+    res = addons.playbook("--tags", name, playbook=ADDONS)  # on again
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert releases <= set(revisions(addons))
+    for kind, obj, ns in objects:
+        assert addons.exists(kind, obj, ns), (kind, obj, ns)
+
+
+BAD_INPUT = [
+    ('{"platform_addons_overrides": {"linkerd": {"enabled": true}}}',
+     "platform_addons_overrides.linkerd: unknown add-on"),
+    ('{"platform_addons_overrides": {"keda": {"version": "2.x"}}}',
+     "platform_addons.keda.version='2.x': must be a chart version"),
+    ('{"platform_addons_overrides": {"istio": {"traffic": {"routes": [{"subset": "stable", "weight": 90},'
+     ' {"subset": "canary", "weight": 5}]}}}}',
+     "platform_addons.istio.traffic.routes weights [90, 5] sum to 95: they must sum to 100"),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), BAD_INPUT, ids=["unknown-addon", "malformed-version", "weights"])
+def test_bad_addon_input_fails_before_any_change(addons, extra, message):
+    before = revisions(addons)
+    res = addons.playbook("-e", extra)
+    assert res.returncode != 0
+    assert message in res.stdout, res.stdout[-3000:]
+    assert recap(res.stdout)["changed"] == 0
+    assert "Build the AWS layer" not in res.stdout, "the run went past preflight"
+    assert revisions(addons) == before
