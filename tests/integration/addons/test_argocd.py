@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 NS = "argocd"
-VERSION = "10.9.0"
 REPO = "https://github.com/triptrip/k8s-manifests.git"
 IN_CLUSTER = "https://kubernetes.default.svc"
 LABELS = {"app.kubernetes.io/part-of": "triptrip", "app.kubernetes.io/managed-by": "triptrip-platform"}
@@ -23,13 +22,6 @@ SYNC_POLICY = {
 }
 IGNORE_HPA_BOUNDS = [{"group": "autoscaling", "kind": "HorizontalPodAutoscaler",
                       "jsonPointers": ["/spec/minReplicas", "/spec/maxReplicas"]}]
-
-
-def test_the_release_is_installed_in_argocd_at_the_pinned_version(addons):
-    release = addons.releases()["argocd"]
-    assert release["namespace"] == NS
-    assert release["chart"] == f"argo-cd-{VERSION}"
-    assert release["status"] == "deployed"
 
 
 def test_the_applicationset_controller_runs_and_the_components_are_highly_available(addons):

@@ -10,19 +10,11 @@ from __future__ import annotations
 import json
 
 NS = "external-secrets"
-VERSION = "2.10.0"
 CLUSTER = "triptrip-local"
 REGION = "ap-northeast-1"
 LABELS = {"app.kubernetes.io/part-of": "triptrip", "app.kubernetes.io/managed-by": "triptrip-platform"}
 DATABASE_URL = ("postgresql://{{ .username }}:{{ .password }}@{{ .host }}:{{ .port }}/{{ .database }}"
                 "?sslmode=require")
-
-
-def test_the_release_is_installed_in_external_secrets_at_the_pinned_version(addons):
-    release = addons.releases()["external-secrets"]
-    assert release["namespace"] == NS
-    assert release["chart"] == f"external-secrets-{VERSION}"
-    assert release["status"] == "deployed"
 
 
 def test_the_service_account_external_secrets_carries_its_irsa_role(addons):

@@ -9,7 +9,6 @@ import json
 import re
 
 NS = "monitoring"
-VERSION = "0.58.2"
 CLUSTER = "triptrip-local"  # platform_cluster_name of the local inventory
 REGION = "ap-northeast-1"
 
@@ -27,13 +26,6 @@ def sections(conf: str, kind: str) -> list[dict[str, str]]:
             key, _, value = stripped.partition(" ")
             current[key] = value.strip()
     return found
-
-
-def test_the_release_is_installed_in_monitoring_at_the_pinned_version(addons):
-    release = addons.releases()["fluent-bit"]
-    assert release["namespace"] == NS
-    assert release["chart"] == f"fluent-bit-{VERSION}"
-    assert release["status"] == "deployed"
 
 
 def test_the_values_carry_the_daemonset_settings_of_spec_3_3_1(addons):

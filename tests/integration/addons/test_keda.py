@@ -10,7 +10,6 @@ import json
 import pytest
 
 NS = "keda"
-VERSION = "2.20.2"
 CLUSTER = "triptrip-local"
 REGION = "ap-northeast-1"
 LABELS = {"app.kubernetes.io/part-of": "triptrip", "app.kubernetes.io/managed-by": "triptrip-platform"}
@@ -27,13 +26,6 @@ def account(addons) -> str:
 
 def queue_url(account: str, queue: str) -> str:
     return f"https://sqs.{REGION}.amazonaws.com/{account}/{queue}"
-
-
-def test_the_release_is_installed_in_keda_at_the_pinned_version(addons):
-    release = addons.releases()["keda"]
-    assert release["namespace"] == NS
-    assert release["chart"] == f"keda-{VERSION}"
-    assert release["status"] == "deployed"
 
 
 def test_the_operator_service_account_is_keda_operator_on_irsa(addons, account):

@@ -8,19 +8,11 @@ from __future__ import annotations
 import json
 
 NS = "kube-system"
-VERSION = "2.4.0"
 MONITORS = ["/config/kernel-monitor.json", "/config/readonly-monitor.json", "/config/systemd-monitor.json"]
 
 
 def daemonset(addons) -> dict:
     return addons.get("daemonset", "node-problem-detector", NS)
-
-
-def test_the_release_is_installed_in_kube_system_at_the_pinned_version(addons):
-    release = addons.releases()["node-problem-detector"]
-    assert release["namespace"] == NS
-    assert release["chart"] == f"node-problem-detector-{VERSION}"
-    assert release["status"] == "deployed"
 
 
 def test_the_values_carry_the_daemonset_settings_of_spec_3_3_1(addons):

@@ -8,15 +8,7 @@ from __future__ import annotations
 import json
 
 NS = "kube-system"
-VERSION = "0.8.1"
 LABELS = {"app.kubernetes.io/part-of": "triptrip", "app.kubernetes.io/managed-by": "triptrip-platform"}
-
-
-def test_the_release_is_installed_in_kube_system_at_the_pinned_version(addons):
-    release = addons.releases()["vertical-pod-autoscaler"]
-    assert release["namespace"] == NS
-    assert release["chart"] == f"vertical-pod-autoscaler-{VERSION}"
-    assert release["status"] == "deployed"
 
 
 def test_recommender_updater_and_admission_controller_are_enabled_and_running(addons):
