@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 ENV ?= local
 
-.PHONY: help setup up down status local site verify check lint unit integration molecule test clean
+.PHONY: help setup up down status local site verify check simulate timeline lint unit integration molecule test clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,6 +32,13 @@ verify: ## Read the platform back and assert it matches inventories/$(ENV)
 
 check: ## Plan: site.yml in --check --diff against inventories/$(ENV)
 	ansible-playbook site.yml -i inventories/$(ENV) --check --diff
+
+SIM_ENV ?= production staging
+simulate: setup ## Capacity simulation of SIM_ENV at maximum sizes, on a control plane of its own (reports/<env>/)
+	scripts/simulate $(SIM_ENV)
+
+timeline: ## The API's scaling timeline against spec 1.2.1 for inventories/$(ENV) (reports/<env>/timeline.md)
+	ansible-playbook playbooks/scaling_timeline.yml -i inventories/$(ENV)
 
 lint: ## yamllint and ansible-lint (production profile)
 	yamllint --strict .

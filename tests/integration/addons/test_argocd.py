@@ -83,8 +83,8 @@ def test_the_applicationset_is_a_matrix_of_services_and_environments_with_litera
     services, environments = (g["list"]["elements"] for g in generator["matrix"]["generators"])
     assert services == [
         {"service": "triptrip-api", "path": "charts/triptrip-api", "namespace": "triptrip-api"},
-        {"service": "triptrip-web", "path": "charts/triptrip-web", "namespace": "triptrip-web"},
-        {"service": "triptrip-worker", "path": "charts/triptrip-worker", "namespace": "triptrip-workers"},
+        {"service": "triptrip-redis", "path": "charts/triptrip-redis", "namespace": "triptrip-cache"},
+        {"service": "triptrip-workers", "path": "charts/triptrip-workers", "namespace": "triptrip-workers"},
     ]
     assert environments == [{"env": "staging", "cluster": "https://eks-staging.example.com"},
                             {"env": "production", "cluster": "https://eks-production.example.com"}]

@@ -73,8 +73,8 @@ def test_the_queue_worker_scaled_object_is_the_spec(addons, account):
             {"type": "kafka",
              "metadata": {"bootstrapServers": "kafka-cluster:9092", "consumerGroup": "triptrip-consumer",
                           "topic": "booking-events", "lagThreshold": "100"}},
-            {"type": "redis-streams",
-             "metadata": {"address": "redis-cluster:6379", "stream": "events", "consumerGroup": "triptrip-workers",
+            {"type": "redis-cluster-streams",
+             "metadata": {"addresses": "redis-cluster.triptrip-cache.svc.cluster.local:6379", "stream": "events", "consumerGroup": "triptrip-workers",
                           "pendingEntriesCount": "50"}},
         ],
     }

@@ -43,7 +43,7 @@ def test_the_worker_vpa_only_recommends(addons):
     vpa = addons.get("verticalpodautoscaler", "triptrip-worker-vpa", "triptrip-workers")
     assert LABELS.items() <= vpa["metadata"]["labels"].items()
     assert vpa["spec"] == {
-        "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "triptrip-worker"},
+        "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "triptrip-queue-worker"},
         "updatePolicy": {"updateMode": "Off"},
         "resourcePolicy": {"containerPolicies": [{
             "containerName": "worker",
