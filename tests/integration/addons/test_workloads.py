@@ -120,10 +120,14 @@ def test_every_rendered_object_passes_a_server_side_dry_run_without_pod_security
              "-f", str(root / "charts" / chart / f"values-{profile}.yaml"), "--set", "serviceAccount.create=false"],
             env=addons.env, capture_output=True, text=True, check=False)
         assert rendered.returncode == 0, rendered.stderr
-        kinds = [d["kind"] for d in yaml.safe_load_all(rendered.stdout) if d]
-        assert any(k in kinds for k in ("Deployment", "StatefulSet")), kinds
-        res = addons.kubectl("apply", "--dry-run=server", "--server-side", "--force-conflicts",
-                             "--field-manager", "dry-run-test", "-n", namespace, "-f", "-", stdin=rendered.stdout)
+        docs = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+        assert any(d["kind"] in ("Deployment", "StatefulSet") for d in docs), [d["kind"] for d in docs]
+        # New names: each object is a creation (the installed production release's StatefulSet could not take
+        # staging's claim templates in place), admitted in the real namespace with its Pod Security labels.
+        for doc in docs:
+            doc["metadata"]["name"] += "-dry"
+        res = addons.kubectl("apply", "--dry-run=server", "-n", namespace, "-f", "-",
+                             stdin=yaml.safe_dump_all(docs))
         assert res.returncode == 0, res.stderr
         assert "PodSecurity" not in res.stderr, res.stderr
         assert "Warning" not in res.stderr, res.stderr

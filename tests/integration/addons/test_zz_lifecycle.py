@@ -168,10 +168,15 @@ BAD_INPUT = [
     ('{"platform_addons_overrides": {"istio": {"traffic": {"routes": [{"subset": "stable", "weight": 90},'
      ' {"subset": "canary", "weight": 5}]}}}}',
      "platform_addons.istio.traffic.routes weights [90, 5] sum to 95: they must sum to 100"),
+    ('{"platform_workloads_overrides": {"web": {"enabled": true}}}',
+     "platform_workloads_overrides: unknown workloads [web]"),
+    ('{"platform_workloads_overrides": {"api": {"chart": "triptrip-apii"}}}',
+     "every chart a folder of charts/ (missing: [triptrip-apii])"),
 ]
 
 
-@pytest.mark.parametrize(("extra", "message"), BAD_INPUT, ids=["unknown-addon", "malformed-version", "weights"])
+@pytest.mark.parametrize(("extra", "message"), BAD_INPUT,
+                         ids=["unknown-addon", "malformed-version", "weights", "unknown-workload", "missing-chart"])
 def test_bad_addon_input_fails_before_any_change(addons, extra, message):
     before = revisions(addons)
     res = addons.playbook("-e", extra)

@@ -11,6 +11,7 @@ import subprocess
 import jsonschema
 import pytest
 import yaml
+from chartlib import restricted_violations
 
 CHART = "charts/triptrip-api"
 RELEASE = NAMESPACE = "triptrip-api"
@@ -111,68 +112,7 @@ def merged_values(root, values_file: str) -> dict:
     return merge(defaults, yaml.safe_load((root / CHART / values_file).read_text()))
 
 
-# --- Pod Security `restricted` (https://kubernetes.io/docs/concepts/security/pod-security-standards/) -----------
-
-RESTRICTED_VOLUME_TYPES = {
-    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret",
-}  # fmt: skip
-SAFE_SYSCTLS = {
-    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
-}  # fmt: skip
-SECCOMP_ALLOWED = {"RuntimeDefault", "Localhost"}
-
-
-def restricted_violations(spec: dict) -> list[str]:
-    """What in a pod spec the Pod Security `restricted` level (baseline included) would refuse."""
-    found = []
-    pod_sc = spec.get("securityContext") or {}
-    for field in ("hostNetwork", "hostPID", "hostIPC"):
-        if spec.get(field):
-            found.append(f"pod: {field}")
-    for volume in spec.get("volumes") or []:
-        kinds = set(volume) - {"name"}
-        if not kinds <= RESTRICTED_VOLUME_TYPES:
-            found.append(f"volume {volume['name']}: {sorted(kinds - RESTRICTED_VOLUME_TYPES)}")
-    for sysctl in pod_sc.get("sysctls") or []:
-        if sysctl["name"] not in SAFE_SYSCTLS:
-            found.append(f"pod: sysctl {sysctl['name']}")
-    if pod_sc.get("runAsUser") == 0:
-        found.append("pod: runAsUser 0")
-    pod_seccomp = (pod_sc.get("seccompProfile") or {}).get("type")
-    if pod_seccomp is not None and pod_seccomp not in SECCOMP_ALLOWED:
-        found.append(f"pod: seccomp {pod_seccomp}")
-    if (pod_sc.get("appArmorProfile") or {}).get("type") == "Unconfined":
-        found.append("pod: appArmor Unconfined")
-    containers = [*(spec.get("initContainers") or []), *spec["containers"], *(spec.get("ephemeralContainers") or [])]
-    for c in containers:
-        where, sc = f"container {c['name']}", c.get("securityContext") or {}
-        caps = sc.get("capabilities") or {}
-        if sc.get("privileged"):
-            found.append(f"{where}: privileged")
-        if sc.get("allowPrivilegeEscalation") is not False:
-            found.append(f"{where}: allowPrivilegeEscalation not false")
-        if "ALL" not in (caps.get("drop") or []):
-            found.append(f"{where}: capabilities do not drop ALL")
-        if set(caps.get("add") or []) - {"NET_BIND_SERVICE"}:
-            found.append(f"{where}: capabilities add {sorted(set(caps['add']) - {'NET_BIND_SERVICE'})}")
-        non_root = sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot"))
-        if non_root is not True:
-            found.append(f"{where}: runAsNonRoot not true")
-        if sc.get("runAsUser") == 0:
-            found.append(f"{where}: runAsUser 0")
-        seccomp = (sc.get("seccompProfile") or {}).get("type", pod_seccomp)
-        if seccomp not in SECCOMP_ALLOWED:
-            found.append(f"{where}: seccomp {seccomp}")
-        if sc.get("procMount", "Default") != "Default":
-            found.append(f"{where}: procMount {sc['procMount']}")
-        if (sc.get("appArmorProfile") or {}).get("type") == "Unconfined":
-            found.append(f"{where}: appArmor Unconfined")
-        if any(port.get("hostPort") for port in c.get("ports") or []):
-            found.append(f"{where}: hostPort")
-    return found
+# --- Pod Security `restricted`: podsecurity.restricted_violations ---------------------------------------------
 
 
 def all_pod_specs(docs: list[dict]) -> dict[str, dict]:

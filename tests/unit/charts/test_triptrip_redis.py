@@ -3,112 +3,14 @@ for every values file, and refuses member counts Redis Cluster cannot use."""
 
 from __future__ import annotations
 
-import functools
-import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
+from chartlib import KUBE_VERSION, VALUES_FILES, one, pod_specs, restricted_violations
 
 CHART = "charts/triptrip-redis"
 RELEASE = "redis-cluster"
 NAMESPACE = "triptrip-cache"
-KUBE_VERSION = "1.35.0"
-VALUES_FILES = ["values.yaml", "values-staging.yaml", "values-production.yaml"]
-
-# Pod Security Standards, `restricted` (kubernetes.io/docs/concepts/security/pod-security-standards).
-RESTRICTED_VOLUME_TYPES = {
-    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret",
-}
-VOLUME_META_KEYS = {"name"}
-
-
-def restricted_violations(pod_spec: dict) -> list[str]:
-    """What in a pod spec Pod Security `restricted` would refuse (empty: admitted)."""
-    found = []
-    for field in ("hostNetwork", "hostPID", "hostIPC"):
-        if pod_spec.get(field):
-            found.append(f"{field} true")
-    for volume in pod_spec.get("volumes", []):
-        kinds = set(volume) - VOLUME_META_KEYS
-        if not kinds <= RESTRICTED_VOLUME_TYPES:
-            found.append(f"volume {volume['name']}: {sorted(kinds - RESTRICTED_VOLUME_TYPES)}")
-    pod_ctx = pod_spec.get("securityContext", {})
-    containers = [
-        *pod_spec.get("initContainers", []), *pod_spec.get("containers", []), *pod_spec.get("ephemeralContainers", []),
-    ]
-    if not containers:
-        found.append("no containers")
-    for c in containers:
-        ctx = c.get("securityContext", {})
-        name = c["name"]
-        if ctx.get("privileged"):
-            found.append(f"{name}: privileged")
-        if ctx.get("allowPrivilegeEscalation") is not False:
-            found.append(f"{name}: allowPrivilegeEscalation not false")
-        if ctx.get("runAsNonRoot", pod_ctx.get("runAsNonRoot")) is not True:
-            found.append(f"{name}: runAsNonRoot not true")
-        if ctx.get("runAsUser", pod_ctx.get("runAsUser")) == 0:
-            found.append(f"{name}: runAsUser 0")
-        seccomp = ctx.get("seccompProfile", pod_ctx.get("seccompProfile", {})).get("type")
-        if seccomp not in ("RuntimeDefault", "Localhost"):
-            found.append(f"{name}: seccompProfile {seccomp}")
-        caps = ctx.get("capabilities", {})
-        if "ALL" not in caps.get("drop", []):
-            found.append(f"{name}: capabilities not dropping ALL")
-        if set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
-            found.append(f"{name}: adds {caps['add']}")
-        if any(p.get("hostPort") for p in c.get("ports", [])):
-            found.append(f"{name}: hostPort")
-        if ctx.get("procMount", "Default") != "Default":
-            found.append(f"{name}: procMount")
-    return found
-
-
-def pod_specs(docs: list[dict]) -> list[tuple[str, dict]]:
-    specs = []
-    for doc in docs:
-        kind = doc["kind"]
-        if kind == "Pod":
-            specs.append((doc["metadata"]["name"], doc["spec"]))
-        elif kind == "CronJob":
-            specs.append((doc["metadata"]["name"], doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]))
-        elif kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"):
-            specs.append((doc["metadata"]["name"], doc["spec"]["template"]["spec"]))
-    return specs
-
-
-@functools.cache
-def _helm(root: Path, env_items: tuple, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(root / ".tools/bin/helm"), *args], cwd=root, env=dict(env_items), capture_output=True, text=True,
-        check=False, timeout=120,
-    )
-
-
-@pytest.fixture
-def helm(root, tool_env):
-    return lambda *args: _helm(root, tuple(sorted(tool_env.items())), *args)
-
-
-@pytest.fixture
-def render(helm):
-    def _render(values_file: str = "values.yaml", *sets: str) -> list[dict]:
-        args = ["template", RELEASE, CHART, "-n", NAMESPACE, "--kube-version", KUBE_VERSION, "-f",
-                f"{CHART}/{values_file}"]
-        for s in sets:
-            args += ["--set", s]
-        result = helm(*args)
-        assert result.returncode == 0, result.stderr
-        return [d for d in yaml.safe_load_all(result.stdout) if d]
-
-    return _render
-
-
-def one(docs: list[dict], kind: str, name: str) -> dict:
-    found = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
-    assert len(found) == 1, f"{kind}/{name}: {len(found)} rendered"
-    return found[0]
 
 
 @pytest.mark.parametrize("values_file", VALUES_FILES)
@@ -242,7 +144,7 @@ def test_restricted_checker_flags_what_restricted_refuses():
         }],
     }
     found = " | ".join(restricted_violations(bad))
-    for expected in ("hostNetwork", "hostPath", "init: privileged", "init: runAsNonRoot", "init: seccompProfile",
+    for expected in ("hostNetwork", "hostPath", "init: privileged", "init: runAsNonRoot", "init: seccomp",
                      "NET_ADMIN", "app: hostPort"):
         assert expected in found
 
