@@ -318,7 +318,9 @@ def test_09_destroy_is_refused_without_confirmation(root, moto):
 def test_10_destroy_goes_in_order_and_keeps_the_key(root, moto):
     key_id = aws("kms").describe_key(KeyId=f"alias/{CLUSTER}-eks-secrets")["KeyMetadata"]["KeyId"]
     start_recording()
-    res, recap = playbook(root, moto, "playbooks/destroy.yml", "-e", f"confirm_destroy={CLUSTER}")
+    # The AWS layer alone: no cluster API exists for this moto-only account.
+    res, recap = playbook(root, moto, "playbooks/destroy.yml", "-e", f"confirm_destroy={CLUSTER}",
+                          "-e", "destroy_skip_kubernetes=true")
     assert recap["failed"] == 0, res.stdout[-4000:]
     operations = recorded_operations()
     deletes = [op for op in operations if op.startswith("DELETE /clusters")]
@@ -329,5 +331,7 @@ def test_10_destroy_goes_in_order_and_keeps_the_key(root, moto):
     assert aws("kms").describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
     left = account_resources()
     assert left == {**EMPTY, "keys": left["keys"]}, left
-    res, recap = playbook(root, moto, "playbooks/destroy.yml", "-e", f"confirm_destroy={CLUSTER}")
+    # Again: nothing is left to delete.
+    res, recap = playbook(root, moto, "playbooks/destroy.yml", "-e", f"confirm_destroy={CLUSTER}",
+                          "-e", "destroy_skip_kubernetes=true")
     assert recap == {"changed": 0, "failed": 0}, res.stdout[-4000:]
