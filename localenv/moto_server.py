@@ -5,9 +5,10 @@
 
 Run as `python localenv/moto_server.py -H 127.0.0.1 -p PORT` (scripts/localenv does). Every patch below names
 the moto behaviour it corrects; each is a field moto already receives and stores or answers wrongly, never a new
-API. What moto does not implement at all (add-ons, access entries, cluster version updates, encryption config
-association) stays unimplemented here: our modules' unit tests cover those with botocore's Stubber, asserting
-the exact request parameters.
+API. What moto does not implement at all (add-ons, access entries, encryption config association) stays unimplemented
+here: our modules' unit tests cover those with botocore's Stubber, asserting the exact request parameters. The
+two version updates (patches 10 and 11) are the exception: playbooks/upgrade.yml has to run end to end on the
+local environment, and each only sets the version fields moto already stores and describes.
 
 Patches (moto 5.2.5):
 1. create_cluster drops `accessConfig`, `deletionProtection` and `upgradePolicy`: stored and described.
@@ -23,6 +24,11 @@ Patches (moto 5.2.5):
    group ARN): node group ARNs work too.
 9. KMS schedule_key_deletion with a key ARN (as amazon.aws.kms_key sends it) fails with a KeyError (HTTP 500);
    KMS accepts a key id or ARN: the ARN is resolved to the key id first.
+10. update_cluster_version is missing (HTTP 404): the cluster's version is set and a Successful VersionUpdate is
+    answered; a downgrade or a jump of more than one minor is refused with InvalidParameterException, as EKS does.
+11. update_nodegroup_version is missing (HTTP 404): the node group's version, release version or launch template
+    version is set and a Successful VersionUpdate is answered; a version other than the cluster's (or the one
+    below it) is refused with InvalidParameterException, as EKS does.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ from datetime import datetime, timezone
 from moto.core.responses import ActionResult
 from moto.eks import models as eks_models
 from moto.eks import responses as eks_responses
-from moto.eks.exceptions import InvalidRequestException
+from moto.eks import urls as eks_urls
+from moto.eks.exceptions import InvalidParameterException, InvalidRequestException
 from moto.kms import models as kms_models
 
 EKSResponse = eks_responses.EKSResponse
@@ -163,6 +170,52 @@ def schedule_key_deletion(self, key_id, pending_window_in_days):  # patch 9
     return _orig_schedule_key_deletion(self, self.get_key_id(key_id), pending_window_in_days)
 
 
+def _minor(version):
+    major, _, rest = str(version).partition(".")
+    return int(major), int(rest.partition(".")[0] or 0)
+
+
+def _version_update(params):
+    return ActionResult({"update": {
+        "id": str(uuid.uuid4()), "status": "Successful", "type": "VersionUpdate", "params": params,
+        "createdAt": datetime.now(timezone.utc), "errors": [],
+    }})
+
+
+def update_cluster_version(self):  # patch 10
+    cluster = self.eks_backend.describe_cluster(name=self._get_param("name"))
+    want = self._get_param("version")
+    (have_major, have_minor), (want_major, want_minor) = _minor(cluster.version), _minor(want)
+    if want_major != have_major or want_minor != have_minor + 1:
+        raise InvalidParameterException(
+            message=f"Unsupported Kubernetes minor version update from {cluster.version} to {want}")
+    cluster.version = want
+    return _version_update([{"type": "Version", "value": want}, {"type": "PlatformVersion", "value": "eks.1"}])
+
+
+def update_nodegroup_version(self):  # patch 11
+    cluster = self.eks_backend.describe_cluster(name=self._get_param("name"))
+    nodegroup = self.eks_backend.describe_nodegroup(cluster_name=cluster.name,
+                                                    nodegroup_name=self._get_param("nodegroupName"))
+    params = []
+    want = self._get_param("version")
+    if want:
+        if _minor(want) not in (_minor(cluster.version), (_minor(cluster.version)[0], _minor(cluster.version)[1] - 1)):
+            raise InvalidParameterException(
+                message=f"Requested Kubernetes version {want} is not supported with cluster version {cluster.version}")
+        nodegroup.version = want
+        params.append({"type": "Version", "value": want})
+    release = self._get_param("releaseVersion")
+    if release:
+        nodegroup.release_version = release
+        params.append({"type": "ReleaseVersion", "value": release})
+    template = self._get_param("launchTemplate")
+    if template and template.get("version"):
+        nodegroup.launch_template = {**(nodegroup.launch_template or {}), "version": str(template["version"])}
+        params.append({"type": "LaunchTemplateVersion", "value": str(template["version"])})
+    return _version_update(params)
+
+
 def apply():
     """Install the patches (idempotent)."""
     if getattr(EKSResponse, "_triptrip_patched", False):
@@ -175,6 +228,11 @@ def apply():
     EKSBackend.untag_resource = _tag_patch(EKSBackend.untag_resource, _untag)
     EKSBackend.list_tags_for_resource = _tag_patch(EKSBackend.list_tags_for_resource, lambda t: t.tags)
     kms_models.KmsBackend.schedule_key_deletion = schedule_key_deletion
+    EKSResponse.update_cluster_version = update_cluster_version
+    EKSResponse.update_nodegroup_version = update_nodegroup_version
+    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/updates$"] = eks_urls.response.dispatch
+    eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$"] = \
+        eks_urls.response.dispatch
     EKSResponse._triptrip_patched = True
 
 

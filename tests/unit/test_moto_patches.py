@@ -116,3 +116,31 @@ def test_kms_schedule_key_deletion_takes_a_key_arn(patches):
         key = kms.create_key()["KeyMetadata"]
         kms.schedule_key_deletion(KeyId=key["Arn"], PendingWindowInDays=30)
         assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
+def test_cluster_version_update_one_minor_at_a_time(eks):
+    eks.create_cluster(name="c", roleArn=ROLE, version="1.34",
+                       resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]})
+    for refused in ("1.33", "1.36", "2.35"):
+        with pytest.raises(ClientError) as err:
+            eks.update_cluster_version(name="c", version=refused)
+        assert err.value.response["Error"]["Code"] == "InvalidParameterException", refused
+    update = eks.update_cluster_version(name="c", version="1.35")["update"]
+    assert update["status"] == "Successful" and update["type"] == "VersionUpdate"
+    assert {"type": "Version", "value": "1.35"} in update["params"]
+    assert eks.describe_cluster(name="c")["cluster"]["version"] == "1.35"
+
+
+def test_nodegroup_version_update_follows_the_cluster(eks):
+    eks.create_cluster(name="c", roleArn=ROLE, version="1.34",
+                       resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]})
+    eks.create_nodegroup(clusterName="c", nodegroupName="general", nodeRole=ROLE, subnets=["subnet-1"])
+    with pytest.raises(ClientError) as err:
+        eks.update_nodegroup_version(clusterName="c", nodegroupName="general", version="1.35")
+    assert err.value.response["Error"]["Code"] == "InvalidParameterException"
+    eks.update_cluster_version(name="c", version="1.35")
+    update = eks.update_nodegroup_version(clusterName="c", nodegroupName="general", version="1.35",
+                                          releaseVersion="1.35.0-20260115")["update"]
+    assert update["status"] == "Successful" and update["type"] == "VersionUpdate"
+    described = eks.describe_nodegroup(clusterName="c", nodegroupName="general")["nodegroup"]
+    assert (described["version"], described["releaseVersion"]) == ("1.35", "1.35.0-20260115")

@@ -1,0 +1,162 @@
+"""playbooks/upgrade.py on the local environment: a cluster built at the previous minor (moto for AWS, the real
+control plane for Kubernetes) is upgraded by one minor - control plane, node groups, cluster autoscaler - and the
+cluster's objects survive untouched (namespace, Secret and claim UIDs); a two-minor jump and a downgrade are refused
+before any change; an unhealthy cluster stops the upgrade with a way to resume; a second run changes nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import boto3
+import pytest
+from localplatform import start_platform
+
+PREVIOUS = {"platform_eks_version": "1.34", "platform_addons_overrides": {"cluster_autoscaler": {"image_tag": "v1.34.2"}}}
+CURRENT_TAG = "v1.35.0"  # group_vars/all/addon_cluster_autoscaler.yml
+
+
+@pytest.fixture(scope="module")
+def platform(root, tool_env, tmp_path_factory):
+    yield from start_platform(root, tool_env, tmp_path_factory, "upgrade")
+
+
+def playbook(root, platform, name, *args):
+    res = subprocess.run(["ansible-playbook", name, "-i", "inventories/local", *args], env=platform["env"], cwd=root,
+                         capture_output=True, text=True, check=False)
+    recap = re.search(r"triptrip-local\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", res.stdout)
+    assert recap, res.stdout[-3000:] + res.stderr[-3000:]
+    return res, {"changed": int(recap.group(2)), "failed": int(recap.group(4))}
+
+
+def eks(platform):
+    return boto3.client("eks", endpoint_url=f"http://127.0.0.1:{platform['ports']['TRIPTRIP_MOTO_PORT']}",
+                        region_name="ap-northeast-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def versions(platform):
+    client = eks(platform)
+    groups = client.list_nodegroups(clusterName="triptrip-local")["nodegroups"]
+    return (client.describe_cluster(name="triptrip-local")["cluster"]["version"],
+            {g: client.describe_nodegroup(clusterName="triptrip-local", nodegroupName=g)["nodegroup"]["version"]
+             for g in groups})
+
+
+def kubectl(platform, *args, stdin=None):
+    res = subprocess.run(["kubectl", *args], env=platform["env"], input=stdin, capture_output=True, text=True,
+                         check=False)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def uids(platform):
+    found = {}
+    for kind in ("namespaces", "secrets", "persistentvolumeclaims"):
+        for item in json.loads(kubectl(platform, "get", kind, "-A", "-o", "json"))["items"]:
+            meta = item["metadata"]
+            found[(kind, meta.get("namespace"), meta["name"])] = meta["uid"]
+    return found
+
+
+def autoscaler_image(platform):
+    deployments = json.loads(kubectl(platform, "get", "deployments", "-n", "kube-system", "-o", "json"))["items"]
+    images = [c["image"] for d in deployments if "cluster-autoscaler" in d["metadata"]["name"]
+              for c in d["spec"]["template"]["spec"]["containers"]]
+    assert images, [d["metadata"]["name"] for d in deployments]
+    return images[0]
+
+
+@pytest.fixture(scope="module")
+def previous_minor(root, platform):
+    """The platform as site.yml builds it at the previous minor (AWS, baseline, the cluster autoscaler), plus a
+    Secret and a claim of our own whose UIDs the upgrade must keep."""
+    extra = ["-e", json.dumps(PREVIOUS)]
+    for name, args in (("playbooks/aws.yml", []), ("playbooks/cluster.yml", []),
+                       ("playbooks/addons.yml", ["--tags", "cluster_autoscaler"])):
+        res, recap = playbook(root, platform, name, *extra, *args)
+        assert recap["failed"] == 0, res.stdout[-4000:]
+    kubectl(platform, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "upgrade-canary", "namespace": "triptrip-api"},
+         "stringData": {"token": "kept"}},
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+         "metadata": {"name": "upgrade-canary", "namespace": "triptrip-cache"},
+         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}},
+    ]}))
+    cluster, groups = versions(platform)
+    assert cluster == "1.34" and set(groups.values()) == {"1.34"} and len(groups) == 5
+    assert autoscaler_image(platform).endswith(":v1.34.2")
+    return uids(platform)
+
+
+def test_a_two_minor_jump_is_refused_before_any_change(root, platform, previous_minor):
+    jump = {"platform_eks_version": "1.36",
+            "platform_eks_standard_support_end": {"1.34": "2026-12-02", "1.35": "2027-03-27", "1.36": "2027-08-01"},
+            "platform_addons_overrides": {"cluster_autoscaler": {"image_tag": "v1.36.0"}}}
+    res, recap = playbook(root, platform, "playbooks/upgrade.yml", "-e", json.dumps(jump))
+    assert recap["failed"] == 1 and recap["changed"] == 0
+    assert "platform_eks_version=1.36 is more than one minor above the cluster's 1.34" in res.stdout
+    assert "to 1.35 first" in res.stdout
+    assert versions(platform)[0] == "1.34"
+
+
+def test_a_downgrade_is_refused(root, platform, previous_minor):
+    down = {"platform_eks_version": "1.33", "platform_addons_overrides": {"cluster_autoscaler": {"image_tag": "v1.33.3"}}}
+    res, recap = playbook(root, platform, "playbooks/upgrade.yml", "-e", json.dumps(down))
+    assert recap["failed"] == 1 and recap["changed"] == 0
+    assert "platform_eks_version=1.33 is older than the cluster's 1.34: EKS cannot downgrade" in res.stdout
+
+
+def test_an_unhealthy_cluster_stops_the_upgrade_and_says_how_to_resume(root, platform, previous_minor):
+    never_ready = {"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "never-ready", "namespace": "triptrip-api"},
+                   "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "never-ready"}},
+                            "template": {"metadata": {"labels": {"app": "never-ready"}},
+                                         "spec": {"nodeSelector": {"no-such-node": "x"},
+                                                  "containers": [{"name": "c", "image": "busybox:1.37"}]}}}}
+    kubectl(platform, "apply", "-f", "-", stdin=json.dumps(never_ready))
+    try:
+        res, recap = playbook(root, platform, "playbooks/upgrade.yml", "-e", "upgrade_health_timeout=4",
+                              "-e", "upgrade_health_delay=2")
+    finally:
+        kubectl(platform, "delete", "deployment", "never-ready", "-n", "triptrip-api", "--wait=true")
+    assert recap["failed"] == 1 and recap["changed"] == 0
+    output = res.stdout.replace("\\n", " ")
+    assert "the cluster is not healthy before the upgrade" in output
+    assert "Deployment triptrip-api/never-ready 0/1 available" in output
+    assert "resume with the same command" in output
+    assert versions(platform)[0] == "1.34"
+
+
+def test_check_mode_plans_the_upgrade_and_changes_nothing(root, platform, previous_minor):
+    res, recap = playbook(root, platform, "playbooks/upgrade.yml", "--check")
+    assert recap["failed"] == 0, res.stdout[-4000:]
+    assert recap["changed"] >= 7  # control plane, 5 node groups, the autoscaler
+    assert versions(platform) == ("1.34", {g: "1.34" for g in versions(platform)[1]})
+    assert autoscaler_image(platform).endswith(":v1.34.2")
+
+
+def test_upgrade_by_one_minor_keeps_every_object(root, platform, previous_minor):
+    res, recap = playbook(root, platform, "playbooks/upgrade.yml")
+    assert recap["failed"] == 0, res.stdout[-4000:]
+    cluster, groups = versions(platform)
+    assert cluster == "1.35" and set(groups.values()) == {"1.35"}
+    assert autoscaler_image(platform).endswith(f":{CURRENT_TAG}")
+    # Order: the control plane before any node group, the node groups before the autoscaler.
+    node_group = "Upgrade to the control plane's version node group"
+    steps = [res.stdout.find(marker) for marker in ("Upgrade the control plane to 1.35", f"{node_group} general",
+                                                     f"{node_group} gpu", "Upgrade the cluster autoscaler to")]
+    assert -1 not in steps and steps == sorted(steps), steps
+    after = uids(platform)
+    for key, uid in previous_minor.items():
+        if key[0] == "secrets" and key[2].startswith("sh.helm.release"):
+            continue  # Helm's own release records: the autoscaler upgrade adds a revision
+        assert after.get(key) == uid, key
+    assert ("secrets", "triptrip-api", "upgrade-canary") in after
+    assert ("persistentvolumeclaims", "triptrip-cache", "upgrade-canary") in after
+
+
+def test_a_second_run_changes_nothing(root, platform, previous_minor):
+    res, recap = playbook(root, platform, "playbooks/upgrade.yml")
+    assert recap["failed"] == 0 and recap["changed"] == 0, res.stdout[-4000:]
+    assert "already at 1.35" in res.stdout
