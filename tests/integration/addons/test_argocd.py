@@ -67,7 +67,7 @@ def test_the_application_is_the_specs_with_this_environments_values(addons):
     assert spec["project"] == "triptrip"
     assert spec["source"] == {
         "repoURL": REPO, "targetRevision": "HEAD", "path": "charts/triptrip-api",
-        "helm": {"releaseName": "triptrip-api", "valueFiles": ["values.yaml", "values-local.yaml"],
+        "helm": {"releaseName": "triptrip-api", "valueFiles": ["values.yaml", "values-production.yaml"],
                  "parameters": [{"name": "image.tag", "value": "$ARGOCD_APP_REVISION"}]},
     }
     assert spec["destination"] == {"server": IN_CLUSTER, "namespace": "triptrip-api"}

@@ -1,7 +1,9 @@
-"""playbooks/upgrade.py on the local environment: a cluster built at the previous minor (moto for AWS, the real
+"""playbooks/upgrade.yml on the local environment: a cluster built at the previous minor (moto for AWS, the real
 control plane for Kubernetes) is upgraded by one minor - control plane, node groups, cluster autoscaler - and the
 cluster's objects survive untouched (namespace, Secret and claim UIDs); a two-minor jump and a downgrade are refused
-before any change; an unhealthy cluster stops the upgrade with a way to resume; a second run changes nothing."""
+before any change; an unhealthy cluster stops the upgrade with a way to resume; a second run changes nothing. Then
+playbooks/dr_failover.yml on the same cluster, playing the passive DR cluster: refused without confirmation, planned
+by --check, then node groups at production's minimums and Argo CD's applications pointed at it; a rerun is a no-op."""
 
 from __future__ import annotations
 
@@ -160,3 +162,67 @@ def test_a_second_run_changes_nothing(root, platform, previous_minor):
     res, recap = playbook(root, platform, "playbooks/upgrade.yml")
     assert recap["failed"] == 0 and recap["changed"] == 0, res.stdout[-4000:]
     assert "already at 1.35" in res.stdout
+
+
+# DR failover (playbooks/dr_failover.yml): the local cluster plays the passive DR cluster; production's inventory
+# gives the serving minimums.
+IN_CLUSTER = [{"env": "production", "cluster": "https://kubernetes.default.svc"}]
+
+
+@pytest.fixture(scope="module")
+def argocd(root, platform, previous_minor):
+    res, recap = playbook(root, platform, "playbooks/addons.yml", "--tags", "argocd")
+    assert recap["failed"] == 0, res.stdout[-4000:]
+
+
+def scaling(platform):
+    client = eks(platform)
+    return {g: client.describe_nodegroup(clusterName="triptrip-local", nodegroupName=g)["nodegroup"]["scalingConfig"]
+            for g in client.list_nodegroups(clusterName="triptrip-local")["nodegroups"]}
+
+
+def argocd_environments(platform):
+    appset = json.loads(kubectl(platform, "get", "applicationset", "triptrip-services", "-n", "argocd", "-o", "json"))
+    return appset["spec"]["generators"][0]["matrix"]["generators"][1]["list"]["elements"]
+
+
+def test_dr_failover_without_confirmation_changes_nothing(root, platform, argocd):
+    before = scaling(platform), argocd_environments(platform)
+    res, recap = playbook(root, platform, "playbooks/dr_failover.yml")
+    assert recap["failed"] == 1 and recap["changed"] == 0
+    assert "dr_failover_confirm=(undefined)" in res.stdout and "-e dr_failover_confirm=triptrip-local" in res.stdout
+    assert (scaling(platform), argocd_environments(platform)) == before
+
+
+def test_dr_failover_check_is_a_plan_that_changes_nothing(root, platform, argocd):
+    before = scaling(platform), argocd_environments(platform)
+    assert before[1] != IN_CLUSTER
+    res, recap = playbook(root, platform, "playbooks/dr_failover.yml", "--check", "--diff")
+    assert recap["failed"] == 0 and recap["changed"] > 0, res.stdout[-4000:]
+    assert "triptrip-local would serve as production" in res.stdout
+    assert (scaling(platform), argocd_environments(platform)) == before
+    report = (root / "reports/local/dr_failover.md").read_text()
+    assert "PLAN (--check), nothing changed" in report
+    assert "| compute | 1 / 1 / 3 | 2 / 2 / 30 | yes |" in report
+
+
+def test_dr_failover_scales_to_production_minimums_and_points_argo_cd_here(root, platform, argocd):
+    res, recap = playbook(root, platform, "playbooks/dr_failover.yml", "-e", "dr_failover_confirm=triptrip-local")
+    assert recap["failed"] == 0, res.stdout[-4000:]
+    after = scaling(platform)
+    # production's minimums (group_vars/all/node_groups.yml) over the local inventory's sizes, its maximums too
+    assert after["general"] == {"minSize": 3, "maxSize": 50, "desiredSize": 3}
+    assert after["compute"] == {"minSize": 2, "maxSize": 30, "desiredSize": 2}
+    assert after["memory"] == {"minSize": 1, "maxSize": 10, "desiredSize": 3}
+    assert argocd_environments(platform) == IN_CLUSTER
+    compute = json.loads(kubectl(platform, "get", "nodes", "-l", "eks.amazonaws.com/nodegroup=compute", "-o", "json"))
+    assert len(compute["items"]) == 2
+    seconds = float(re.search(r"; ([0-9.]+) s of the 900 s RTO", res.stdout).group(1))
+    assert seconds < 900
+    report = (root / "reports/local/dr_failover.md").read_text()
+    assert "PLAN" not in report and "platform_node_groups_overrides:" in report
+
+
+def test_dr_failover_second_run_changes_nothing(root, platform, argocd):
+    res, recap = playbook(root, platform, "playbooks/dr_failover.yml", "-e", "dr_failover_confirm=triptrip-local")
+    assert recap["failed"] == 0 and recap["changed"] == 0, res.stdout[-4000:]
