@@ -17,9 +17,10 @@ def awx(root):
 
 
 def required_variables(playbook_text: str) -> set[str]:
-    """Variables a playbook asserts are given: `<name> is defined`, or `confirm_destroy ==` for destroy."""
+    """Variables a playbook asserts are given: `<name> is defined`, or a confirmation compared with the cluster name
+    (`confirm_destroy ==`, `dr_failover_confirm | default('') ==`)."""
     names = {n for n in re.findall(r"(?<![.\w])([a-z_]+) is defined\b", playbook_text) if not n.startswith("_")}
-    names |= set(re.findall(r"\b(confirm_[a-z_]+) ==", playbook_text))
+    names |= set(re.findall(r"\b([a-z_]*confirm[a-z_]*)(?: \| default\([^)]*\))? ==", playbook_text))
     return names
 
 
@@ -49,16 +50,23 @@ def test_every_inventory_exists(root, awx):
 
 def test_surveys_ask_for_each_playbooks_required_variables(root, awx):
     for template in awx["awx_job_templates"]:
-        required = required_variables((root / template["playbook"]).read_text())
+        text = (root / template["playbook"]).read_text()
+        required = required_variables(text)
+        if template.get("job_type") == "check":  # a plan: what the playbook waives under --check is not asked
+            required -= set(re.findall(r"ansible_check_mode or ([a-z_]+)", text))
         asked = {q["variable"] for q in template.get("survey", []) if q.get("required")}
         assert required <= asked, (template["name"], sorted(required - asked))
         for question in template.get("survey", []):
             assert {"variable", "question_name", "type", "required"} <= question.keys(), question
 
 
-def test_destroy_asks_for_the_cluster_name(awx):
+def test_destroy_and_dr_failover_ask_for_the_cluster_name_and_their_plans_are_check_runs(awx):
     destroy = next(t for t in awx["awx_job_templates"] if t["playbook"] == "playbooks/destroy.yml")
     assert [q["variable"] for q in destroy["survey"]] == ["confirm_destroy"]
+    failover = [t for t in awx["awx_job_templates"] if t["playbook"] == "playbooks/dr_failover.yml"]
+    assert {t.get("job_type", "run") for t in failover} == {"run", "check"}
+    run = next(t for t in failover if t.get("job_type", "run") == "run")
+    assert [q["variable"] for q in run["survey"]] == ["dr_failover_confirm"]
 
 
 def test_the_workflow_runs_provision_then_platform_then_verify(awx):
