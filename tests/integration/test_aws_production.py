@@ -315,6 +315,17 @@ def test_09_destroy_is_refused_without_confirmation(root, moto):
     assert recorded_operations() == [] and account_resources() == before
 
 
+def test_09b_destroy_stops_when_the_kubernetes_api_cannot_be_reached(root, moto):
+    # This moto-only account has no cluster API: its releases and load balancers could not go first.
+    before = account_resources()
+    start_recording()
+    res, recap = playbook(root, moto, "playbooks/destroy.yml", "-e", f"confirm_destroy={CLUSTER}")
+    assert recap["failed"] == 1
+    assert f"The Kubernetes API of {CLUSTER} cannot be reached" in res.stdout
+    assert "destroy_skip_kubernetes=true" in res.stdout
+    assert recorded_operations() == [] and account_resources() == before
+
+
 def test_10_destroy_goes_in_order_and_keeps_the_key(root, moto):
     key_id = aws("kms").describe_key(KeyId=f"alias/{CLUSTER}-eks-secrets")["KeyMetadata"]["KeyId"]
     start_recording()
