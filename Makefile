@@ -47,8 +47,10 @@ lint: ## yamllint and ansible-lint (production profile)
 unit: ## pytest unit tests (modules, filters, inventories, pins)
 	pytest tests/unit
 
-integration: ## pytest integration tests (start their own local platform on other ports)
-	pytest tests/integration
+# Two workers by default: each takes whole platforms (a module, or the add-on package), see tests/integration/conftest.py.
+INTEGRATION_WORKERS ?= 2
+integration: ## pytest integration tests (start their own local platforms on other ports), INTEGRATION_WORKERS at once
+	pytest -n $(INTEGRATION_WORKERS) --dist loadscope --durations=15 tests/integration
 
 molecule: ## molecule's default scenario: create, converge, idempotence, check, verify, destroy
 	molecule test -s default
