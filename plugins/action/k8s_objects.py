@@ -5,6 +5,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+
+import yaml
 from ansible.plugins.action import ActionBase
 
 # Server bookkeeping that changes on every write and says nothing about the object.
@@ -47,6 +51,48 @@ def lift_diffs(module_result):
     return diffs
 
 
+# What the Kubernetes client says when the API server cannot be reached or goes away mid-request.
+_UNREACHABLE = re.compile(
+    r"SSLError|MaxRetryError|Max retries exceeded|NewConnectionError|Connection refused|Connection reset|"
+    r"RemoteDisconnected|ProtocolError|EOF occurred|timed out|Connection aborted|Name or service not known")
+
+
+def api_server(args):
+    """The API server's URL the task talks to: its host option, else its kubeconfig's context's cluster."""
+    if args.get("host"):
+        return args["host"]
+    path = os.path.expanduser(str(args.get("kubeconfig") or os.environ.get("K8S_AUTH_KUBECONFIG")
+                                  or os.environ.get("KUBECONFIG", "~/.kube/config")).split(os.pathsep)[0])
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = yaml.safe_load(handle) or {}
+        context_name = args.get("context") or config.get("current-context")
+        context = next(c["context"] for c in config.get("contexts", []) if c["name"] == context_name)
+        return next(c["cluster"]["server"] for c in config.get("clusters", []) if c["name"] == context["cluster"])
+    except (OSError, yaml.YAMLError, StopIteration, KeyError, TypeError):
+        return f"(the API server of {path})"
+
+
+def explain_unreachable(result, args):
+    """A clear message when the API server could not be reached: where, what was being done, what to do."""
+    # ansible-core 2.19 carries a module's failure as an error summary (exception.event.msg) and no msg.
+    event = getattr(result.get("exception"), "event", None)
+    msg = str(result.get("msg") or getattr(event, "msg", "") or "")
+    if not result.get("failed") or not _UNREACHABLE.search(msg):
+        return result
+    definitions = args.get("definition")
+    count = len(definitions) if isinstance(definitions, list) else 1
+    state = args.get("state", "present")
+    done = ("Nothing was deleted: objects applied before the failure stay as they are." if state == "present"
+            else "Objects deleted before the failure stay deleted.")
+    result["msg"] = (
+        f"The Kubernetes API server {api_server(args)} could not be reached or stopped answering while this task "
+        f"sent {count} object(s) (state={state}). {done} Rerun the same command once the API answers; the run "
+        f"converges from where it stopped. Client error: {msg}")
+    result["api_unreachable"] = True
+    return result
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -56,6 +102,7 @@ class ActionModule(ActionBase):
         result = self._execute_module(
             module_name="kubernetes.core.k8s", module_args=dict(self._task.args), task_vars=task_vars
         )
+        result = explain_unreachable(result, self._task.args)
         diffs = lift_diffs(result)
         if diffs:
             result["diff"] = diffs

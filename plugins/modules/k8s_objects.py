@@ -20,6 +20,9 @@ description:
     name, without server bookkeeping (managedFields, resourceVersion, status), so C(--check --diff) is a
     readable drift report.
   - Check mode is the API server's dry run, as in M(kubernetes.core.k8s).
+  - When the API server cannot be reached or goes away in the middle of the task, the failure names the server
+    (from I(host) or the kubeconfig's context), says what was being sent and that a rerun converges, followed by
+    the client's own error.
   - Set connection defaults with C(module_defaults) for the group C(group/triptrip.platform.k8s).
 author:
   - TripTrip Platform Team
@@ -69,6 +72,10 @@ result:
   description: The result of M(kubernetes.core.k8s); for a list, C(result.results) holds one entry per object.
   returned: success
   type: dict
+api_unreachable:
+  description: Set when the task failed because the API server could not be reached or stopped answering.
+  returned: on that failure
+  type: bool
 diff:
   description: One before/after pair per changed object, headed by kind, namespace and name.
   returned: in diff mode, when an object changed
