@@ -17,9 +17,11 @@ description:
     the variable path (such as C(platform_node_groups.compute.scaling.min_size)), the value and the rule. An empty
     list means the declaration is valid.
   - Checks names, unknown keys, instance types, capacity type, scaling sizes (whole numbers, 0 <= min <= desired
-    <= max, max >= 1), disks (gp3/gp2/io1/io2, sizes, IOPS and throughput ranges of gp3), labels, taints (key,
-    value, effect) and the update config. EKS and moto accept some of these silently or fail late; this runs in
-    the platform role, before any AWS call.
+    <= max, max >= 1), disks (gp3/gp2/io1/io2, sizes, IOPS and throughput ranges of gp3, and at most 0.25 MiB/s of
+    gp3 throughput per provisioned IOPS), labels, taints (key, value, effect) and the update config. EKS and moto
+    accept some of these silently or fail late; this runs in the platform role, before any AWS call.
+  - With I(known_instance_types), every instance type of a group must be one of its keys (the capacities the
+    quota check and the local nodes read).
 positional: _input, variable
 options:
   _input:
@@ -30,6 +32,16 @@ options:
     description: The variable name used in the messages.
     type: str
     default: platform_node_groups
+  known_instance_types:
+    description:
+      - Capacities by instance type, as C(platform_instance_types); every instance type of a group must be a key.
+      - Empty (the default) skips this check.
+    type: dict
+    default: {}
+  known_variable:
+    description: The name of I(known_instance_types) used in the messages.
+    type: str
+    default: platform_instance_types
 """
 
 EXAMPLES = r"""
@@ -39,6 +51,13 @@ EXAMPLES = r"""
     fail_msg: "{{ errors | join('; ') }}"
   vars:
     errors: "{{ platform_node_groups | triptrip.platform.node_group_errors }}"
+
+- name: Also check that every instance type has a known capacity
+  ansible.builtin.assert:
+    that: errors | length == 0
+    fail_msg: "{{ errors | join('; ') }}"
+  vars:
+    errors: "{{ platform_node_groups | triptrip.platform.node_group_errors(known_instance_types=platform_instance_types) }}"
 """
 
 RETURN = r"""
@@ -69,7 +88,7 @@ def _int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _group_errors(path, group):
+def _group_errors(path, group, known=None, known_variable="platform_instance_types"):
     errors = []
     if not isinstance(group, dict):
         return [f"{path}={group!r}: must be a mapping of instance_types, capacity_type, scaling, disk, labels, "
@@ -81,6 +100,12 @@ def _group_errors(path, group):
     types = group.get("instance_types")
     if not isinstance(types, list) or not types or not all(isinstance(t, str) and INSTANCE_TYPE.match(t) for t in types):
         errors.append(f"{path}.instance_types={types!r}: must be a non-empty list of EC2 instance types such as m5.xlarge")
+    elif known:
+        unknown = [t for t in types if t not in known]
+        if unknown:
+            errors.append(f"{path}.instance_types={types!r}: {', '.join(unknown)} not in {known_variable} (known: "
+                          f"{', '.join(known)}); add each instance type a node group uses to {known_variable} with "
+                          "its cpu, memory_gib and gpu")
 
     capacity = group.get("capacity_type")
     if capacity not in CAPACITY_TYPES:
@@ -128,6 +153,9 @@ def _group_errors(path, group):
                 errors.append(f"{path}.disk.iops={iops!r}: gp3 takes 3000 to 16000 IOPS")
             if not _int(throughput) or not 125 <= throughput <= 1000:
                 errors.append(f"{path}.disk.throughput={throughput!r}: gp3 takes 125 to 1000 MiB/s")
+            elif _int(iops) and 3000 <= iops <= 16000 and throughput > iops / 4:
+                errors.append(f"{path}.disk.throughput={throughput!r}: gp3 takes at most 0.25 MiB/s per provisioned "
+                              f"IOPS, {iops // 4} MiB/s with disk.iops={iops}")
         if disk.get("encrypted", True) is not True:
             errors.append(f"{path}.disk.encrypted={disk.get('encrypted')!r}: node disks must be encrypted")
         unknown = sorted(set(disk) - {"size_gb", "type", "iops", "throughput", "encrypted", "device_name"})
@@ -181,7 +209,8 @@ def _group_errors(path, group):
     return errors
 
 
-def node_group_errors(groups, variable="platform_node_groups"):
+def node_group_errors(groups, variable="platform_node_groups", known_instance_types=None,
+                      known_variable="platform_instance_types"):
     if not isinstance(groups, dict) or not groups:
         return [f"{variable}={groups!r}: must be a non-empty mapping of node group names to their settings"]
     errors = []
@@ -189,7 +218,7 @@ def node_group_errors(groups, variable="platform_node_groups"):
         if not isinstance(name, str) or not NAME.match(name):
             errors.append(f"{variable} key {name!r}: a node group name is letters, digits, - and _ (at most 63)")
             continue
-        errors.extend(_group_errors(f"{variable}.{name}", group))
+        errors.extend(_group_errors(f"{variable}.{name}", group, known_instance_types, known_variable))
     return errors
 
 

@@ -11,12 +11,40 @@ from ansible_collections.triptrip.platform.plugins.filter.node_group_errors impo
 
 
 @pytest.fixture(scope="module")
-def spec_groups(root):
-    return yaml.safe_load((root / "group_vars" / "all" / "node_groups.yml").read_text())["platform_node_groups_base"]
+def node_groups_file(root):
+    return yaml.safe_load((root / "group_vars" / "all" / "node_groups.yml").read_text())
 
 
-def test_the_spec_node_groups_are_valid(spec_groups):
+@pytest.fixture(scope="module")
+def spec_groups(node_groups_file):
+    return node_groups_file["platform_node_groups_base"]
+
+
+@pytest.fixture(scope="module")
+def known_types(node_groups_file):
+    return node_groups_file["platform_instance_types"]
+
+
+def test_the_spec_node_groups_are_valid(spec_groups, known_types):
     assert node_group_errors(spec_groups) == []
+    assert node_group_errors(spec_groups, known_instance_types=known_types) == []
+
+
+def test_an_instance_type_without_a_known_capacity_names_both_variables(spec_groups, known_types):
+    groups = copy.deepcopy(spec_groups)
+    groups["general"]["instance_types"] = ["m5.xlarge", "m7i.xlarge"]
+    errors = node_group_errors(groups, known_instance_types=known_types)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("platform_node_groups.general.instance_types=['m5.xlarge', 'm7i.xlarge']: m7i.xlarge "
+                                "not in platform_instance_types (known: m5.xlarge, "), errors
+    # Without the capacities the check is skipped (the filter's original contract).
+    assert node_group_errors(groups) == []
+
+
+def test_gp3_throughput_at_a_quarter_of_the_iops_is_valid(spec_groups):
+    groups = copy.deepcopy(spec_groups)
+    groups["general"]["disk"].update(iops=4000, throughput=1000)
+    assert node_group_errors(groups) == []
 
 
 @pytest.mark.parametrize(("change", "expected"), [
@@ -40,6 +68,9 @@ def test_the_spec_node_groups_are_valid(spec_groups):
      "platform_node_groups.general.disk.type='standard': must be one of gp3, gp2, io1, io2"),
     (lambda g: g["general"]["disk"].update(iops=100),
      "platform_node_groups.general.disk.iops=100: gp3 takes 3000 to 16000 IOPS"),
+    (lambda g: g["general"]["disk"].update(iops=3000, throughput=1000),
+     "platform_node_groups.general.disk.throughput=1000: gp3 takes at most 0.25 MiB/s per provisioned IOPS, "
+     "750 MiB/s with disk.iops=3000"),
     (lambda g: g["general"]["disk"].update(encrypted=False),
      "platform_node_groups.general.disk.encrypted=False: node disks must be encrypted"),
     (lambda g: g["general"].update(instance_typez=["m5.large"]),
