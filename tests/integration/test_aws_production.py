@@ -20,6 +20,7 @@ from urllib.request import Request, urlopen
 import boto3
 import pytest
 from localplatform import PORT_BASES, listening
+from summary import record
 
 CLUSTER = "triptrip-production"
 LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -190,6 +191,78 @@ def test_04_irsa_roles_trust_one_service_account_each(moto):
     assert scale["Condition"]["StringEquals"][f"aws:ResourceTag/k8s.io/cluster-autoscaler/{CLUSTER}"] == "owned"
     node = iam.list_attached_role_policies(RoleName=f"{CLUSTER}-node")["AttachedPolicies"]
     assert sorted(p["PolicyName"] for p in node) == ["AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy"]
+
+
+def cis_aws_controls() -> list[tuple[str, str, bool, str]]:
+    """The CIS Amazon EKS Benchmark controls (numbered as in v2.0.0 / kube-bench eks-1.8.0) that the AWS side of
+    the production configuration can prove, read back through the AWS API: (id, check, held, evidence)."""
+    eks, ec2, iam = aws("eks"), aws("ec2"), aws("iam")
+    cluster = eks.describe_cluster(name=CLUSTER)["cluster"]
+    vpc = cluster["resourcesVpcConfig"]
+    enabled = sorted(t for e in cluster["logging"]["clusterLogging"] if e["enabled"] for t in e["types"])
+    key_arn = (cluster.get("encryptionConfig") or [{}])[0].get("provider", {}).get("keyArn", "")
+    key = aws("kms").describe_key(KeyId=key_arn)["KeyMetadata"] if key_arn else {}
+    groups = [eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName=n)["nodegroup"]
+              for n in eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"]]
+    subnet_ids = sorted({s for g in groups for s in g["subnets"]})
+    subnets = ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]
+    tables = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": subnet_ids}])["RouteTables"]
+    igw_routes = [r for t in tables for r in t["Routes"] if r.get("GatewayId", "").startswith("igw-")]
+    imds = {}
+    for g in groups:
+        t = g["launchTemplate"]
+        data = ec2.describe_launch_template_versions(LaunchTemplateName=t["name"], Versions=[t["version"]])
+        options = data["LaunchTemplateVersions"][0]["LaunchTemplateData"]["MetadataOptions"]
+        imds[g["nodegroupName"]] = (options["HttpTokens"], options["HttpPutResponseHopLimit"])
+    node_role = groups[0]["nodeRole"].split("/")[-1]
+    node_policies = sorted(p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=node_role)["AttachedPolicies"])
+    node_inline = iam.list_role_policies(RoleName=node_role)["PolicyNames"]
+    issuer = cluster["identity"]["oidc"]["issuer"].removeprefix("https://")
+    web_identity = []
+    for role in iam.list_roles()["Roles"]:
+        for st in role["AssumeRolePolicyDocument"]["Statement"]:
+            if st["Action"] == "sts:AssumeRoleWithWebIdentity":
+                web_identity.append((role["RoleName"], st.get("Condition", {}).get("StringEquals", {})))
+    loose = [name for name, cond in web_identity
+             if not re.fullmatch(r"system:serviceaccount:[a-z0-9-]+:[a-z0-9-]+", cond.get(f"{issuer}:sub", ""))
+             or cond.get(f"{issuer}:aud") != "sts.amazonaws.com"]
+    return [
+        ("2.1.1", "audit logs: all five control plane log types enabled", enabled == sorted(LOGS), f"enabled={enabled}"),
+        ("5.3.1", "secrets encrypted with a customer managed KMS key, rotating",
+         cluster.get("encryptionConfig", [{}])[0].get("resources") == ["secrets"] and key.get("KeyManager") == "CUSTOMER"
+         and aws("kms").get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"],
+         f"key {key.get('KeyManager')} {key_arn.split(':')[-1]}"),
+        ("5.4.1", "control plane endpoint: no public CIDR open",
+         not vpc["endpointPublicAccess"] and vpc.get("publicAccessCidrs", []) in ([], None),
+         f"public={vpc['endpointPublicAccess']} cidrs={vpc.get('publicAccessCidrs', [])}"),
+        ("5.4.2", "private endpoint enabled and public access disabled",
+         vpc["endpointPrivateAccess"] and not vpc["endpointPublicAccess"],
+         f"private={vpc['endpointPrivateAccess']} public={vpc['endpointPublicAccess']}"),
+        ("5.4.3", "private nodes: node subnets give no public IP and route to no internet gateway",
+         all(not s["MapPublicIpOnLaunch"] for s in subnets) and not igw_routes,
+         f"{len(subnets)} subnets, internet gateway routes {len(igw_routes)}"),
+        ("4.1.7", "cluster access through the EKS access entry API only (authentication mode API)",
+         cluster["accessConfig"]["authenticationMode"] == "API",
+         f"authenticationMode={cluster['accessConfig']['authenticationMode']}"),
+        ("IMDSv2", "node launch templates require IMDSv2 tokens with hop limit 1 (EKS best practice; not a "
+         "numbered control of eks-1.8.0)", all(v == ("required", 1) for v in imds.values()) and len(imds) == 5,
+         f"{imds}"),
+        ("5.1.3 / node role", "node role: only AmazonEKSWorkerNodePolicy and read-only ECR, no inline policy "
+         "(the CNI policy sits on the vpc-cni IRSA role)",
+         node_policies == ["AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy"] and not node_inline,
+         f"{node_policies} inline={node_inline}"),
+        ("5.2.1", "dedicated service accounts: every web-identity role trusts exactly one service account of "
+         "our OIDC issuer (StringEquals sub and aud)", len(web_identity) >= 6 and not loose,
+         f"{len(web_identity)} IRSA roles, loose {loose}"),
+    ]
+
+
+def test_04c_cis_eks_controls_the_aws_configuration_proves(moto):
+    controls = cis_aws_controls()
+    for cid, check, held, evidence in controls:
+        record("CIS EKS (AWS, production)", cid, check, held, evidence)
+    failed = [(cid, evidence) for cid, _, held, evidence in controls if not held]
+    assert failed == []
 
 
 def test_05_verify_passes_and_a_rerun_changes_nothing(root, moto):

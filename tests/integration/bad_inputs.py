@@ -1,0 +1,330 @@
+"""Broken inventories for tests/integration/test_bad_input.py: a table of cases, each breaking exactly one value of
+the valid local inventory, and the generator that writes them all into one inventory (one host per case).
+
+Each case's settings become host_vars/<case id>.yml. Host variables win over the inventory's group_vars and the
+shared defaults (the platform role's defaults/main, a link to group_vars/all), so a case replaces a whole variable;
+where the local inventory sets the same mapping (platform_node_groups_overrides), the case is merged into it, so
+only the one value differs from the valid local inventory."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+WRONG_TYPE = "wrong type"
+UNKNOWN_KEY = "unknown key"
+IMPOSSIBLE_SIZE = "impossible size"
+MALFORMED_CIDR = "malformed CIDR"
+MALFORMED_QUANTITY = "malformed quantity"
+MISSING_REQUIRED = "missing required"
+BAD_CHOICE = "bad choice"
+BAD_VERSION = "bad version"
+BAD_NAME = "bad name"
+
+# AWS at a closed local port and a kubeconfig that does not exist: nothing could be changed even if preflight let
+# a case through. One attempt per AWS call, so such a case fails at once in the AWS layer instead of retrying.
+DEAD_AWS = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1",
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+LIMIT_RANGE = {"default_request": {"cpu": "100m", "memory": "128Mi"}, "default": {"cpu": "500m", "memory": "512Mi"},
+               "max": {"cpu": "8", "memory": "32Gi"}}
+RBAC_GROUPS = {"platform_admins": "triptrip:platform-admins", "developers": "triptrip:developers",
+               "auditors": "triptrip:auditors"}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    category: str
+    tried: str
+    settings: dict
+    variable: str  # what the failure message must contain: the variable (path) at fault
+
+
+def subnets(*values: str, azs: str = "acd") -> list[dict]:
+    return [{"az": f"ap-northeast-1{az}", "cidr": cidr} for az, cidr in zip(azs, values)]
+
+
+def cidrs(*values: str) -> dict:
+    return {"platform_private_subnets": subnets(*values)}
+
+
+def groups(**changes: dict) -> dict:
+    return {"platform_node_groups_overrides": changes}
+
+
+def quotas(namespace: str, **values) -> dict:
+    return {"platform_resource_quotas_overrides": {namespace: {k.replace("__", "."): v for k, v in values.items()}}}
+
+
+CASES: list[Case] = [
+    # --- wrong types -------------------------------------------------------------------------------------------
+    Case("type-public-endpoint-string", WRONG_TYPE, "endpoint public access 'sometimes' (bool expected)",
+         {"platform_eks_endpoint_public_access": "sometimes"}, "platform_eks_endpoint_public_access"),
+    Case("type-hop-limit-word", WRONG_TYPE, "IMDS hop limit 'one' (int expected)",
+         {"platform_node_imds_hop_limit": "one"}, "platform_node_imds_hop_limit"),
+    Case("type-retention-list", WRONG_TYPE, "log retention [90] (int expected)",
+         {"platform_eks_log_retention_days": [90]}, "platform_eks_log_retention_days"),
+    Case("type-namespaces-mapping", WRONG_TYPE, "workload namespaces as a mapping (list expected)",
+         {"platform_workload_namespaces": {"triptrip-api": True}}, "platform_workload_namespaces"),
+    Case("type-tags-list", WRONG_TYPE, "tags as a list (dict expected)",
+         {"platform_tags": ["Project", "triptrip"]}, "platform_tags"),
+    Case("type-subnets-string", WRONG_TYPE, "private subnets as one string (list of dicts expected)",
+         {"platform_private_subnets": "10.0.0.0/19"}, "platform_private_subnets"),
+    Case("type-min-size-string", WRONG_TYPE, "node group min_size '1' as a string",
+         groups(compute={"scaling": {"min_size": "1"}}), "platform_node_groups.compute.scaling.min_size"),
+    Case("type-disk-size-float", WRONG_TYPE, "disk size_gb 100.5",
+         groups(general={"disk": {"size_gb": 100.5}}), "platform_node_groups.general.disk.size_gb"),
+    Case("type-label-value-bool", WRONG_TYPE, "node label value true unquoted",
+         groups(memory={"labels": {"dedicated": True}}), "platform_node_groups.memory.labels.dedicated"),
+    Case("type-instance-types-string", WRONG_TYPE, "instance_types as a string (list expected)",
+         groups(spot={"instance_types": "m5.xlarge"}), "platform_node_groups.spot.instance_types"),
+    Case("type-addon-enabled-string", WRONG_TYPE, "add-on enabled 'yes' as a string",
+         {"platform_addons_overrides": {"keda": {"enabled": "yes"}}}, "platform_addons.keda.enabled"),
+    Case("type-eks-addon-configuration-string", WRONG_TYPE, "managed add-on configuration as a string",
+         {"platform_eks_addons_overrides": {"coredns": {"configuration": "replicaCount=3"}}},
+         "platform_eks_addons.coredns"),
+    Case("type-quota-string", WRONG_TYPE, "a namespace's quota as a string (mapping expected)",
+         {"platform_resource_quotas_overrides": {"triptrip-web": "5 cores"}}, "platform_resource_quotas.triptrip-web"),
+    Case("type-workload-enabled-string", WRONG_TYPE, "workload enabled 'on' as a string",
+         {"platform_workloads_overrides": {"workers": {"enabled": "on"}}}, "platform_workloads.<name>.enabled"),
+    Case("type-eks-version-float", WRONG_TYPE, "EKS version 1.30 unquoted (YAML reads the float 1.3)",
+         {"platform_eks_version": 1.3}, "platform_eks_version=1.3"),
+    # --- unknown keys ------------------------------------------------------------------------------------------
+    Case("unknown-node-group-key", UNKNOWN_KEY, "node group key instance_type (typo of instance_types)",
+         groups(general={"instance_type": ["m5.large"]}), "platform_node_groups.general has unknown keys"),
+    Case("unknown-scaling-key", UNKNOWN_KEY, "scaling key maximum",
+         groups(compute={"scaling": {"maximum": 10}}), "platform_node_groups.compute.scaling has unknown keys"),
+    Case("unknown-disk-key", UNKNOWN_KEY, "disk key iops_limit",
+         groups(memory={"disk": {"iops_limit": 4000}}), "platform_node_groups.memory.disk has unknown keys"),
+    Case("unknown-taint-key", UNKNOWN_KEY, "taint key operator",
+         groups(spot={"taints": [{"key": "spot", "value": "true", "effect": "NoSchedule", "operator": "Equal"}]}),
+         "platform_node_groups.spot.taints[0] has unknown keys"),
+    Case("unknown-update-config-key", UNKNOWN_KEY, "update_config key max_surge",
+         groups(gpu={"update_config": {"max_surge": 1}}), "platform_node_groups.gpu.update_config"),
+    Case("unknown-quota-resource", UNKNOWN_KEY, "quota resource requests.gpu (not a quota key)",
+         quotas("triptrip-ml", requests__gpu="2"), "platform_resource_quotas.triptrip-ml"),
+    Case("unknown-limit-range-section", UNKNOWN_KEY, "LimitRange section min",
+         {"platform_limit_range": {**LIMIT_RANGE, "min": {"cpu": "10m"}}}, "platform_limit_range"),
+    Case("unknown-limit-range-resource", UNKNOWN_KEY, "LimitRange resource ephemeral-storage",
+         {"platform_limit_range": {**LIMIT_RANGE, "default": {"cpu": "500m", "memory": "512Mi",
+                                                              "ephemeral-storage": "1Gi"}}}, "platform_limit_range"),
+    Case("unknown-rbac-group", UNKNOWN_KEY, "RBAC group key admins",
+         {"platform_rbac_groups": {**RBAC_GROUPS, "admins": "triptrip:admins"}}, "platform_rbac_groups"),
+    Case("unknown-subnet-key", UNKNOWN_KEY, "private subnet key public",
+         {"platform_private_subnets": [{**s, "public": True} for s in subnets("10.0.0.0/19", "10.0.32.0/19")]},
+         "platform_private_subnets"),
+    Case("unknown-addon", UNKNOWN_KEY, "add-on override prometheus (no such add-on)",
+         {"platform_addons_overrides": {"prometheus": {"enabled": True}}}, "platform_addons_overrides.prometheus"),
+    Case("unknown-workload", UNKNOWN_KEY, "workload override frontend (no such workload)",
+         {"platform_workloads_overrides": {"frontend": {"enabled": True}}}, "platform_workloads_overrides"),
+    Case("unknown-instance-type", UNKNOWN_KEY, "instance type m7i.xlarge missing from platform_instance_types",
+         groups(general={"instance_types": ["m7i.xlarge"]}), "platform_node_groups.general.instance_types"),
+    # --- impossible sizes --------------------------------------------------------------------------------------
+    Case("size-desired-above-max", IMPOSSIBLE_SIZE, "general desired_size 10 with max_size 6",
+         groups(general={"scaling": {"desired_size": 10}}), "platform_node_groups.general.scaling.desired_size"),
+    Case("size-desired-below-min", IMPOSSIBLE_SIZE, "memory desired_size 0 with min_size 1",
+         groups(memory={"scaling": {"desired_size": 0}}), "platform_node_groups.memory.scaling.desired_size"),
+    Case("size-negative-min", IMPOSSIBLE_SIZE, "spot min_size -1",
+         groups(spot={"scaling": {"min_size": -1}}), "platform_node_groups.spot.scaling.min_size"),
+    Case("size-zero-max", IMPOSSIBLE_SIZE, "gpu max_size 0",
+         groups(gpu={"scaling": {"min_size": 0, "max_size": 0, "desired_size": 0}}),
+         "platform_node_groups.gpu.scaling.max_size"),
+    Case("size-min-above-max", IMPOSSIBLE_SIZE, "compute min_size 4 with max_size 3",
+         groups(compute={"scaling": {"min_size": 4}}), "platform_node_groups.compute.scaling: min_size=4"),
+    Case("size-disk-too-small", IMPOSSIBLE_SIZE, "disk size_gb 10",
+         groups(general={"disk": {"size_gb": 10}}), "platform_node_groups.general.disk.size_gb"),
+    Case("size-gp3-iops", IMPOSSIBLE_SIZE, "gp3 iops 20000",
+         groups(memory={"disk": {"iops": 20000}}), "platform_node_groups.memory.disk.iops"),
+    Case("size-gp3-throughput", IMPOSSIBLE_SIZE, "gp3 throughput 2000 MiB/s",
+         groups(compute={"disk": {"throughput": 2000}}), "platform_node_groups.compute.disk.throughput"),
+    Case("size-max-unavailable-percentage", IMPOSSIBLE_SIZE, "max_unavailable_percentage 150",
+         groups(spot={"update_config": {"max_unavailable_percentage": 150}}),
+         "platform_node_groups.spot.update_config.max_unavailable_percentage"),
+    Case("size-istio-weights", IMPOSSIBLE_SIZE, "Istio route weights summing to 90",
+         {"platform_addons_overrides": {"istio": {"traffic": {"routes": [{"subset": "stable", "weight": 90}]}}}},
+         "platform_addons.istio.traffic.routes"),
+    Case("size-hop-limit-3", IMPOSSIBLE_SIZE, "IMDS hop limit 3",
+         {"platform_node_imds_hop_limit": 3}, "platform_node_imds_hop_limit"),
+    Case("size-quota-cpu-requests-above-limits", IMPOSSIBLE_SIZE, "quota requests.cpu 5 with limits.cpu 4",
+         quotas("triptrip-web", limits__cpu="4"), "platform_resource_quotas.triptrip-web: requests.cpu=5 is above limits.cpu=4"),
+    Case("size-quota-memory-requests-above-limits", IMPOSSIBLE_SIZE, "quota requests.memory 20Gi with limits.memory 16Gi",
+         quotas("triptrip-api", limits__memory="16Gi"), "platform_resource_quotas.triptrip-api: requests.memory=20Gi is above limits.memory=16Gi"),
+    Case("size-limit-range-default-above-max", IMPOSSIBLE_SIZE, "LimitRange default cpu 16 above max 8",
+         {"platform_limit_range": {**LIMIT_RANGE, "default": {"cpu": "16", "memory": "512Mi"}}},
+         "platform_limit_range cpu: default_request=100m"),
+    Case("size-limit-range-request-above-default", IMPOSSIBLE_SIZE, "LimitRange default_request memory 1Gi above default 512Mi",
+         {"platform_limit_range": {**LIMIT_RANGE, "default_request": {"cpu": "100m", "memory": "1Gi"}}},
+         "platform_limit_range memory: default_request=1Gi"),
+    Case("size-gp3-throughput-per-iops", IMPOSSIBLE_SIZE, "gp3 throughput 1000 MiB/s with 3000 IOPS (0.25 MiB/s per IOPS)",
+         groups(compute={"disk": {"iops": 3000, "throughput": 1000}}), "platform_node_groups.compute.disk.throughput"),
+    Case("size-storage-class-throughput-per-iops", IMPOSSIBLE_SIZE, "StorageClass gp3 throughput 1000 with 3000 IOPS",
+         {"platform_storage_class": {"name": "gp3-encrypted", "kms_key_id": "", "iops": "3000", "throughput": "1000"}},
+         'platform_storage_class.throughput="1000"'),
+    # --- malformed CIDRs ---------------------------------------------------------------------------------------
+    Case("cidr-prefix-33", MALFORMED_CIDR, "subnet 10.0.0.0/33",
+         cidrs("10.0.0.0/33", "10.0.32.0/19", "10.0.64.0/19"), "platform_private_subnets"),
+    Case("cidr-not-a-cidr", MALFORMED_CIDR, "subnet not-a-cidr",
+         cidrs("10.0.0.0/19", "not-a-cidr", "10.0.64.0/19"), "platform_private_subnets"),
+    Case("cidr-subnet-outside-vpc", MALFORMED_CIDR, "subnet 10.1.0.0/19 outside the VPC 10.0.0.0/16",
+         cidrs("10.0.0.0/19", "10.0.32.0/19", "10.1.0.0/19"), "platform_private_subnets"),
+    Case("cidr-subnet-host-bits", MALFORMED_CIDR, "subnet 10.0.0.5/19 (host bits set)",
+         cidrs("10.0.0.5/19", "10.0.32.0/19", "10.0.64.0/19"), "platform_private_subnets"),
+    Case("cidr-vpc-host-bits", MALFORMED_CIDR, "VPC 10.0.0.1/16 (host bits set)",
+         {"platform_vpc_cidr": "10.0.0.1/16"}, "platform_vpc_cidr"),
+    Case("cidr-vpc-octet-256", MALFORMED_CIDR, "VPC 10.0.256.0/16",
+         {"platform_vpc_cidr": "10.0.256.0/16"}, "platform_vpc_cidr"),
+    Case("cidr-vpc-ipv6", MALFORMED_CIDR, "VPC fd00::/56 (IPv6)",
+         {"platform_vpc_cidr": "fd00::/56"}, "platform_vpc_cidr"),
+    Case("cidr-subnets-overlap", MALFORMED_CIDR, "subnets 10.0.0.0/19 and 10.0.0.0/20 overlap",
+         cidrs("10.0.0.0/19", "10.0.0.0/20", "10.0.64.0/19"), "platform_private_subnets[1].cidr=10.0.0.0/20 overlaps"),
+    # --- malformed quantities ----------------------------------------------------------------------------------
+    Case("quantity-cores", MALFORMED_QUANTITY, "requests.cpu '10 cores'",
+         quotas("triptrip-workers", requests__cpu="10 cores"), "platform_resource_quotas.triptrip-workers"),
+    Case("quantity-double-dot", MALFORMED_QUANTITY, "requests.memory '1.5.Gi'",
+         quotas("triptrip-web", requests__memory="1.5.Gi"), "platform_resource_quotas.triptrip-web"),
+    Case("quantity-lower-case-unit", MALFORMED_QUANTITY, "limits.memory '80gi'",
+         quotas("triptrip-api", limits__memory="80gi"), "platform_resource_quotas.triptrip-api"),
+    Case("quantity-negative", MALFORMED_QUANTITY, "pods '-5'",
+         quotas("triptrip-batch", pods="-5"), "platform_resource_quotas.triptrip-batch"),
+    Case("quantity-limit-range-gb", MALFORMED_QUANTITY, "LimitRange max memory '32 GB'",
+         {"platform_limit_range": {**LIMIT_RANGE, "max": {"cpu": "8", "memory": "32 GB"}}}, "platform_limit_range"),
+    # --- missing required values -------------------------------------------------------------------------------
+    Case("missing-subnet-cidr", MISSING_REQUIRED, "a private subnet without cidr",
+         {"platform_private_subnets": [{"az": "ap-northeast-1a"}, *subnets("10.0.32.0/19", "10.0.64.0/19", azs="cd")]},
+         "platform_private_subnets"),
+    Case("missing-limit-range-max", MISSING_REQUIRED, "LimitRange without max",
+         {"platform_limit_range": {k: v for k, v in LIMIT_RANGE.items() if k != "max"}}, "platform_limit_range"),
+    Case("missing-rbac-auditors", MISSING_REQUIRED, "RBAC groups without auditors",
+         {"platform_rbac_groups": {k: v for k, v in RBAC_GROUPS.items() if k != "auditors"}}, "platform_rbac_groups"),
+    Case("missing-node-group-scaling", MISSING_REQUIRED, "a new node group without scaling",
+         groups(batch={"instance_types": ["m5.xlarge"], "capacity_type": "ON_DEMAND",
+                       "disk": {"size_gb": 100, "type": "gp3", "iops": 3000, "throughput": 125, "encrypted": True}}),
+         "platform_node_groups.batch.scaling"),
+    Case("missing-taint-key", MISSING_REQUIRED, "a taint without key",
+         groups(compute={"taints": [{"value": "compute", "effect": "NoSchedule"}]}),
+         "platform_node_groups.compute.taints[0].key"),
+    Case("missing-cluster-name", MISSING_REQUIRED, "cluster name null",
+         {"platform_cluster_name": None}, "platform_cluster_name"),
+    Case("missing-eks-version", MISSING_REQUIRED, "EKS version empty",
+         {"platform_eks_version": ""}, "platform_eks_version"),
+    Case("missing-exception-level", MISSING_REQUIRED, "a Pod Security exception without level",
+         {"platform_pod_security_exceptions": {"monitoring": {"reason": "Fluent Bit reads the hosts' logs."}}},
+         "platform_pod_security_exceptions.monitoring"),
+    Case("missing-access-entry-principal", MISSING_REQUIRED, "an access entry without principal_arn or role_name",
+         {"platform_eks_access_entries": [{"kubernetes_groups": ["triptrip:platform-admins"], "access_policies": []}]},
+         "platform_eks_access_entries[0]"),
+    Case("missing-irsa-policy", MISSING_REQUIRED, "an IRSA role without managed_policies or policy",
+         {"platform_irsa_roles_overrides": {"karpenter": {"namespace": "kube-system", "service_account": "karpenter"}}},
+         "platform_irsa_roles.karpenter"),
+    Case("missing-eks-addon-version", MISSING_REQUIRED, "a managed add-on with an empty version",
+         {"platform_eks_addons_overrides": {"aws-ebs-csi-driver": {"version": ""}}},
+         "platform_eks_addons.aws-ebs-csi-driver"),
+    Case("missing-chart-mirror", MISSING_REQUIRED, "chart source mirror without a mirror folder",
+         {"platform_addons_chart_mirror": ""}, "platform_addons_chart_mirror"),
+    Case("missing-subnet-ids-with-vpc", MISSING_REQUIRED, "platform_vpc_id set, platform_subnet_ids empty",
+         {"platform_vpc_id": "vpc-0123456789abcdef0", "platform_subnet_ids": []}, "platform_subnet_ids=[]"),
+    # --- bad choices -------------------------------------------------------------------------------------------
+    Case("choice-capacity-type", BAD_CHOICE, "capacity_type PREEMPTIBLE",
+         groups(general={"capacity_type": "PREEMPTIBLE"}), "platform_node_groups.general.capacity_type"),
+    Case("choice-taint-effect", BAD_CHOICE, "taint effect NoRun",
+         groups(compute={"taints": [{"key": "workload-type", "value": "compute", "effect": "NoRun"}]}),
+         "platform_node_groups.compute.taints[0].effect"),
+    Case("choice-exception-level", BAD_CHOICE, "Pod Security exception level permissive",
+         {"platform_pod_security_exceptions": {"istio-system": {"level": "permissive", "reason": "istio-cni"}}},
+         "platform_pod_security_exceptions.istio-system"),
+    Case("choice-environment", BAD_CHOICE, "environment prod",
+         {"platform_environment": "prod"}, "platform_environment"),
+    Case("choice-log-type", BAD_CHOICE, "log type kubelet",
+         {"platform_eks_logging_types": ["api", "kubelet"]}, "platform_eks_logging_types"),
+    Case("choice-disk-type", BAD_CHOICE, "disk type st1",
+         groups(memory={"disk": {"type": "st1"}}), "platform_node_groups.memory.disk.type"),
+    Case("choice-chart-source", BAD_CHOICE, "chart source s3",
+         {"platform_addons_chart_source": "s3"}, "platform_addons_chart_source"),
+    Case("choice-authentication-mode", BAD_CHOICE, "authentication mode IAM",
+         {"platform_eks_authentication_mode": "IAM"}, "platform_eks_authentication_mode"),
+    Case("choice-ami-type", BAD_CHOICE, "AMI type AL2_x86_64_GPU (the spec's, gone with Kubernetes 1.33)",
+         groups(gpu={"ami_type": "AL2_x86_64_GPU"}), "platform_node_groups.gpu.ami_type"),
+    Case("choice-workloads-profile", BAD_CHOICE, "workloads profile dev",
+         {"platform_workloads_profile": "dev"}, "platform_workloads_profile"),
+    Case("choice-deletion-protection", BAD_CHOICE, "deletion protection 'maybe' (true, false or empty)",
+         {"platform_eks_deletion_protection": "maybe"}, "platform_eks_deletion_protection"),
+    # --- bad versions ------------------------------------------------------------------------------------------
+    Case("version-eks-patch", BAD_VERSION, "EKS version 1.35.2 (a minor expected)",
+         {"platform_eks_version": "1.35.2"}, "platform_eks_version"),
+    Case("version-pod-security", BAD_VERSION, "Pod Security version 1.35 (v1.35 expected)",
+         {"platform_pod_security_version": "1.35"}, "platform_pod_security_version"),
+    Case("version-addon-latest", BAD_VERSION, "add-on chart version latest",
+         {"platform_addons_overrides": {"vpa": {"version": "latest"}}}, "platform_addons.vpa.version"),
+    Case("version-autoscaler-tag", BAD_VERSION, "cluster-autoscaler image_tag latest",
+         {"platform_addons_overrides": {"cluster_autoscaler": {"image_tag": "latest"}}},
+         "platform_addons.cluster_autoscaler.image_tag"),
+    # --- bad names ---------------------------------------------------------------------------------------------
+    Case("name-cluster-underscore", BAD_NAME, "cluster name triptrip_local",
+         {"platform_cluster_name": "triptrip_local"}, "platform_cluster_name"),
+    Case("name-instance-type", BAD_NAME, "instance type m5-xlarge",
+         groups(general={"instance_types": ["m5-xlarge"]}), "platform_node_groups.general.instance_types"),
+    Case("name-reserved-label", BAD_NAME, "node label key kubernetes.io/role",
+         groups(compute={"labels": {"kubernetes.io/role": "compute"}}), "platform_node_groups.compute.labels"),
+    Case("name-service-account", BAD_NAME, "service account Api (upper case)",
+         {"platform_service_accounts": {"triptrip-api": ["Api"]}}, "platform_service_accounts"),
+    Case("name-region-city", BAD_NAME, "AWS region tokyo",
+         {"platform_aws_region": "tokyo"}, "platform_aws_region=tokyo"),
+    Case("name-az-other-region", BAD_NAME, "availability zone us-east-1a in region ap-northeast-1",
+         {"platform_private_subnets": subnets("10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19", azs="acd")[:2]
+          + [{"az": "us-east-1a", "cidr": "10.0.64.0/19"}]}, "platform_private_subnets[2].az='us-east-1a'"),
+    Case("name-az-zone-a", BAD_NAME, "availability zone zone-a",
+         {"platform_private_subnets": [{"az": "zone-a", "cidr": "10.0.0.0/19"},
+                                       *subnets("10.0.32.0/19", "10.0.64.0/19", azs="cd")]},
+         "platform_private_subnets[0].az='zone-a'"),
+    Case("name-account-id-short", BAD_NAME, "AWS account id 12345 (12 digits expected)",
+         {"platform_aws_account_id": "12345"}, 'platform_aws_account_id="12345"'),
+    Case("name-kms-key-arn", BAD_NAME, "KMS key ARN not-an-arn",
+         {"platform_eks_kms_key_arn": "not-an-arn"}, 'platform_eks_kms_key_arn="not-an-arn"'),
+    Case("name-kms-key-other-region", BAD_NAME, "KMS key ARN in us-east-1 for a cluster in ap-northeast-1",
+         {"platform_eks_kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+         "platform_eks_kms_key_arn="),
+    Case("name-vpc-id", BAD_NAME, "VPC id my-vpc with subnet ids net-1, net-2",
+         {"platform_vpc_id": "my-vpc", "platform_subnet_ids": ["net-1", "net-2"]}, 'platform_vpc_id="my-vpc"'),
+    Case("name-namespace-not-dns-label", BAD_NAME, "workload namespace 'TripTrip Extra'",
+         {"platform_workload_namespaces": ["triptrip-api", "triptrip-web", "triptrip-workers", "triptrip-ml",
+                                           "triptrip-cache", "triptrip-db", "triptrip-batch", "TripTrip Extra"]},
+         "platform_workload_namespaces="),
+    Case("name-namespace-in-two-lists", BAD_NAME, "namespace keda in the workload and the add-on lists",
+         {"platform_workload_namespaces": ["triptrip-api", "triptrip-web", "triptrip-workers", "triptrip-ml",
+                                           "triptrip-cache", "triptrip-db", "triptrip-batch", "keda"]},
+         'more than once: ["keda"]'),
+]
+
+
+def deep_merge(base, change):
+    """change over base, mappings merged recursively, everything else replaced (as Ansible's combine(recursive))."""
+    if not (isinstance(base, dict) and isinstance(change, dict)):
+        return copy.deepcopy(change)
+    merged = copy.deepcopy(base)
+    for key, value in change.items():
+        merged[key] = deep_merge(merged[key], value) if key in merged else copy.deepcopy(value)
+    return merged
+
+
+def write_inventory(root: Path, target: Path, cases: list[Case], control: str = "") -> Path:
+    """The local inventory copied to target, one host per case (and a control host, unbroken, if named)."""
+    shutil.copytree(root / "inventories" / "local", target)
+    main = target / "group_vars/all/main.yml"
+    local = yaml.safe_load(main.read_text())
+    local["platform_aws_env"] = DEAD_AWS
+    local["platform_kubeconfig"] = str(target / "absent" / "kubeconfig")
+    main.write_text(yaml.safe_dump(local, sort_keys=False))
+    host = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
+    names = [case.id for case in cases] + ([control] if control else [])
+    (target / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {"clusters": {"hosts": {
+        name: dict(host) for name in names}}}}}, sort_keys=False))
+    (target / "host_vars").mkdir()
+    for case in cases:
+        settings = {key: deep_merge(local[key], value) if key in local else value
+                    for key, value in case.settings.items()}
+        (target / "host_vars" / f"{case.id}.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    return target
