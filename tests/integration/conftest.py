@@ -30,6 +30,7 @@ def platform_scope(nodeid: str) -> str:
     return platform_group(HERE.parent.parent / nodeid.split("::", 1)[0])
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: `pytest -p no:xdist` must not fail on it
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """--dist loadscope, with the platform as the scope: xdist's own scopes are modules (the add-on package's
     modules would start its platform twice), and its loadgroup marks do not reach pytest 9's test ids."""
