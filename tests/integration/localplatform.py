@@ -34,6 +34,18 @@ for _name in PORT_BASES:
         PORT_BASES[_name] = {key: int(_base) + offset for key, offset in COMPONENT_PORTS.items()}
 
 
+def changed_tasks(output: str) -> set[str]:
+    """The tasks that reported changed ("role : name", without the collection prefix), from the default
+    callback's output of an ansible-playbook run."""
+    found, task = set(), None
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line[6:].split("] ", 1)[0].replace("triptrip.platform.", "")
+        elif line.startswith("changed: ") and task:
+            found.add(task)
+    return found
+
+
 def listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 from faultproxy import CuttingProxy, ThrottlePlan, ThrottlingProxy
-from localplatform import PORT_BASES, listening, start_platform
+from localplatform import PORT_BASES, changed_tasks, listening, start_platform
 from summary import record
 
 PORTS = PORT_BASES["reliability"]
@@ -62,17 +62,6 @@ def audit_writes(platform, since: int) -> list[dict]:
              "name": f"{e['objectRef'].get('namespace', '')}/{e['objectRef'].get('name', '')}",
              "code": e.get("responseStatus", {}).get("code")}
             for e in events if e["user"]["username"] == ADMIN and "objectRef" in e]
-
-
-def changed_tasks(output: str) -> list[str]:
-    """The names of the tasks that reported changed, from the default callback's output."""
-    found, task = [], None
-    for line in output.splitlines():
-        if line.startswith("TASK ["):
-            task = line[6:].split("] ", 1)[0].replace("triptrip.platform.", "")
-        elif line.startswith("changed: ") and task:
-            found.append(task)
-    return sorted(set(found))
 
 
 def failed_task(output: str) -> tuple[str, str]:
@@ -217,7 +206,7 @@ def test_moto_restart_recreates_aws_and_leaves_kubernetes_alone(root, platform):
     writes = [w for w in audit_writes(platform, mark) if w["verb"] != "patch"]
     touched = sorted(k for k in before if after.get(k) != before[k])
     changed = changed_tasks(res.stdout)
-    k8s_changed = [t for t in changed if not t.startswith(("aws_", "eks_"))]
+    k8s_changed = sorted(t for t in changed if not t.startswith(("aws_", "eks_")))
     held = recap["failed"] == 0 and recap["changed"] > 0 and not k8s_changed and not writes and not touched
     record("faults", "moto-restart", "moto restarted empty under a converged platform", held,
            f"{len(changed)} AWS tasks changed, Kubernetes tasks changed {k8s_changed}, objects touched "

@@ -9,7 +9,7 @@ import subprocess
 
 import boto3
 import pytest
-from localplatform import start_platform
+from localplatform import changed_tasks, start_platform
 from summary import record
 
 
@@ -124,17 +124,6 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
            "logging off: --check --diff shows exactly these, a run repairs them, the next is changed=0", held,
            f"drifted tasks {len(drifts)}; third run changed={recap['changed']}")
     assert held, changed_tasks(res.stdout)
-
-
-def changed_tasks(output: str) -> set[str]:
-    """The tasks that reported changed (role : name), from the default callback's output."""
-    found, task = set(), None
-    for line in output.splitlines():
-        if line.startswith("TASK ["):
-            task = line[6:].split("] ", 1)[0].replace("triptrip.platform.", "")
-        elif line.startswith("changed: ") and task:
-            found.add(task)
-    return found
 
 
 def aws_playbook(root, platform, extra):
