@@ -209,3 +209,8 @@ def test_password_secret_reaches_the_server_and_the_probes(render):
     assert "--masterauth" in redis["args"]
     env = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in redis["env"]}
     assert env == {"REDIS_PASSWORD": "redis-auth", "REDISCLI_AUTH": "redis-auth"}
+
+
+def test_every_object_names_the_release_namespace(render):
+    # So the rendered manifests apply as they are (kubectl, the static scans of playbooks/render.yml).
+    assert {d["metadata"]["namespace"] for d in render()} == {NAMESPACE}
