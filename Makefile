@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 ENV ?= local
 
-.PHONY: help setup up down status local site verify check simulate timeline lint unit integration molecule test clean
+.PHONY: help setup up down status local site verify check simulate timeline lint unit integration molecule test bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ molecule: ## molecule's default scenario: create, converge, idempotence, check, 
 	molecule test -s default
 
 test: setup lint unit integration molecule ## Everything CI runs
+
+BENCH_ARGS ?=
+bench: ## Performance benchmark (not part of test): ours against the kubectl/helm floor, AWS calls, growth (bench/results/)
+	bench/run $(BENCH_ARGS)
 
 clean: down ## Stop the local platform and remove its state
 	rm -rf .localenv
