@@ -77,6 +77,25 @@ def test_a_second_run_changes_nothing(addons):
     assert res.returncode == 0, res.stdout[-3000:]
     assert recap(res.stdout)["changed"] == 0, [x for x in res.stdout.splitlines() if x.startswith("changed:")]
     assert revisions(addons) == before
+    # Not one helm call for an unchanged release: addon_helm read Helm's release Secrets and left every release out
+    # of its install loop (triptrip.platform.helm_releases_changed), so each install task is skipped whole.
+    installs = task_results(res.stdout, "Install or upgrade the releases of")
+    assert len(installs) >= 10, installs
+    assert all(lines and all(x.startswith("skipping:") for x in lines) for lines in installs.values()), installs
+
+
+def task_results(output: str, name_part: str) -> dict[str, list[str]]:
+    """The result lines (ok:, changed:, skipping:, ...) of each task whose name holds `name_part`."""
+    found: dict[str, list[str]] = {}
+    current = None
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            current = line if name_part in line else None
+            if current:
+                found[current] = []
+        elif current and line.split(":", 1)[0] in ("ok", "changed", "skipping", "failed", "fatal"):
+            found[current].append(line)
+    return found
 
 
 def test_check_diff_on_the_converged_platform_plans_nothing(addons):
