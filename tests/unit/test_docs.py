@@ -1,4 +1,4 @@
-"""ansible-doc renders every module and filter of the collection (DOCUMENTATION, EXAMPLES, RETURN)."""
+"""ansible-doc renders every module, filter and lookup of the collection (DOCUMENTATION, EXAMPLES, RETURN)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pytest
 
 def plugins(root, kind):
     # One plugin per file, named as the file, so ansible-doc finds its DOCUMENTATION.
-    folder = {"module": "modules", "filter": "filter"}[kind]
+    folder = {"module": "modules", "filter": "filter", "lookup": "lookup"}[kind]
     return sorted(p.stem for p in (root / "plugins" / folder).glob("*.py") if p.stem != "__init__")
 
 
-@pytest.mark.parametrize("kind", ["module", "filter"])
+@pytest.mark.parametrize("kind", ["module", "filter", "lookup"])
 def test_ansible_doc_renders_every_plugin(root, tool_env, kind):
     names = plugins(root, kind)
     assert names
