@@ -67,3 +67,28 @@ def test_every_inventory_passes_preflight_and_spans_three_zones(root, tool_env, 
     assert got["environment"] == env
     assert len({s["az"] for s in got["subnets"]}) == 3
     assert all(s["az"].startswith(got["region"]) for s in got["subnets"])
+
+
+MERGED = ["platform_addons", "platform_eks_addons", "platform_irsa_roles", "platform_node_groups",
+          "platform_resource_quotas", "platform_workloads"]
+
+
+def test_the_platform_role_merges_each_setting_as_group_vars_defines_it(root):
+    """roles/platform/tasks/settle.yml merges <name>_base and <name>_overrides once per run, with the formula of
+    group_vars/all (it cannot reference <name> itself: after the first merge that is the fact it sets)."""
+    import yaml
+
+    defined = {}
+    for path in (root / "group_vars" / "all").glob("*.yml"):
+        defined.update({k: v for k, v in (yaml.safe_load(path.read_text()) or {}).items() if k in MERGED})
+    settle = yaml.safe_load((root / "roles" / "platform" / "tasks" / "settle.yml").read_text())
+    merged = next(t["ansible.builtin.set_fact"] for t in settle if "ansible.builtin.set_fact" in t)
+    assert sorted(defined) == sorted(MERGED)
+    for name in MERGED:
+        assert defined[name] == f"{{{{ {name}_base | combine({name}_overrides, recursive=True) }}}}", name
+        assert merged[name] == defined[name], name
+    # The only other merged-style settings of group_vars/all are listed above: a new one is merged too, or said why not.
+    combined = {k for p in (root / "group_vars" / "all").glob("*.yml")
+                for k, v in (yaml.safe_load(p.read_text()) or {}).items()
+                if isinstance(v, str) and "_base | combine(" in v and "_overrides" in v}
+    assert combined == set(MERGED)
