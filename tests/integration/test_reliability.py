@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -103,26 +104,48 @@ def proxied_kubeconfig(platform, port: int) -> Path:
     return path
 
 
+def cut_inside_the_baseline(proxy, platform, mark, resource="resourcequotas"):
+    """Cut the API (open connections closed, new ones refused) as soon as the audit log shows our first write of
+    `resource`: the run is then inside the baseline's one apply stream (playbooks/cluster.yml sends the namespaces,
+    then the quotas, ... as one list), with the namespaces written and the rest still to come."""
+    stop = threading.Event()
+
+    def watch():
+        deadline = time.monotonic() + 600
+        while not stop.is_set() and time.monotonic() < deadline:
+            if any(w["resource"] == resource for w in audit_writes(platform, mark)):
+                proxy.cut()
+                return
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return stop, watcher
+
+
 def test_api_dropping_mid_run_fails_clearly_deletes_nothing_and_a_rerun_converges(root, platform):
     kubeconfig = proxied_kubeconfig(platform, CUT_PORT)
-    # Each Kubernetes task is a process with a connection of its own, and applies its objects as one list over it:
-    # the baseline makes about ten. The proxy lets the first 4 through, so the run dies with the namespaces and
-    # quotas made and the rest still to come.
-    proxy = CuttingProxy(PORTS["TRIPTRIP_APISERVER_PORT"], CUT_PORT, allow=4)
+    proxy = CuttingProxy(PORTS["TRIPTRIP_APISERVER_PORT"], CUT_PORT, allow=1000)
     mark = audit_mark(platform)
+    stop, watcher = cut_inside_the_baseline(proxy, platform, mark)
     try:
         res, recap = run(root, platform, "--tags", "cluster", "-e", f"platform_kubeconfig={kubeconfig}")
     finally:
+        stop.set()
+        watcher.join(timeout=5)
         proxy.close()
     writes = audit_writes(platform, mark)
     task, fatal = failed_task(res.stdout)
     deletes = [w for w in writes if w["verb"] in ("delete", "deletecollection")]
-    held = (res.returncode != 0 and recap["failed"] == 1 and proxy.refused > 0
+    # Mid-stream: some quotas written, the StorageClass and PriorityClasses (the list's end) not yet.
+    written = {w["resource"] for w in writes if w["verb"] == "patch"}
+    mid_stream = "resourcequotas" in written and not written & {"storageclasses", "priorityclasses"}
+    held = (res.returncode != 0 and recap["failed"] == 1 and mid_stream
             and f"127.0.0.1:{CUT_PORT}" in fatal and not deletes and any(w["verb"] == "patch" for w in writes))
-    record("faults", "api-drop", "the API cut after 4 connections in the middle of the baseline run", held,
+    record("faults", "api-drop", "the API cut inside the baseline's apply stream, after its first quota", held,
            f"failed in {task}: {fatal[:100]}; writes before the cut: {len(writes)}, deletes: {len(deletes)}")
     assert res.returncode != 0 and recap["failed"] == 1, res.stdout[-3000:]
-    assert proxy.refused > 0  # the run was still going when the API went away
+    assert mid_stream, sorted(written)  # the run was inside the baseline's stream when the API went away
     # A clear message: the API server it lost, that nothing was deleted, what to do (triptrip.platform.k8s_objects).
     assert f"The Kubernetes API server https://127.0.0.1:{CUT_PORT} could not be reached" in fatal, (task, fatal)
     assert "Nothing was deleted" in fatal and "Rerun the same command" in fatal, (task, fatal)
