@@ -97,8 +97,15 @@ def wanted_chart(chart: dict) -> dict:
 
 
 def helm_releases_changed(releases, secrets):
+    wanted = {(want["namespace"], want["release"]) for want in releases or []}
     deployed = {}
     for secret in secrets or []:
+        # Helm labels each record with its release's name: those of other releases (a caller may pass the whole
+        # cluster's) are not decoded at all.
+        meta = secret.get("metadata") or {}
+        name = (meta.get("labels") or {}).get("name")
+        if name is not None and "namespace" in meta and (meta["namespace"], name) not in wanted:
+            continue
         release = decode_release(secret)
         if release and (release.get("info") or {}).get("status") == "deployed":
             key = (release.get("namespace"), release.get("name"))

@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from ansible_collections.triptrip.platform.plugins.filter import helm_releases_changed as plugin
 from ansible_collections.triptrip.platform.plugins.filter.helm_releases_changed import helm_releases_changed
 
 
@@ -19,7 +20,9 @@ def helm_secret(name, namespace, chart, version, values, revision=1, status="dep
                "chart": {"metadata": {"name": chart, "version": version, "appVersion": app_version}},
                "config": values}
     stored = base64.b64encode(gzip.compress(json.dumps(release).encode()))
-    return {"kind": "Secret", "metadata": {"name": f"sh.helm.release.v1.{name}.v{revision}", "namespace": namespace},
+    labels = {"name": name, "owner": "helm", "status": status, "version": str(revision)}
+    return {"kind": "Secret", "metadata": {"name": f"sh.helm.release.v1.{name}.v{revision}", "namespace": namespace,
+                                           "labels": labels},
             "data": {"release": base64.b64encode(stored).decode()}}
 
 
@@ -82,3 +85,16 @@ def test_a_chart_folder_is_read_with_its_app_version(root):
 def test_no_values_matches_an_empty_record():
     want = {**WANT, "values": {}}
     assert helm_releases_changed([want], [helm_secret("metrics-server", "kube-system", "metrics-server", "3.13.0", None)]) == []
+
+
+def test_the_records_of_other_releases_are_not_decoded(monkeypatch):
+    """playbooks/addons.yml passes the whole cluster's records to each add-on: only its own are decoded."""
+    mine = helm_secret("metrics-server", "kube-system", "metrics-server", "3.13.0", WANT["values"])
+    others = [helm_secret(f"release-{i}", "kube-system", "chart", "1.0.0", {}) for i in range(5)]
+    others.append(helm_secret("metrics-server", "monitoring", "metrics-server", "3.13.0", WANT["values"]))
+    decoded = []
+    real = plugin.decode_release
+    monkeypatch.setattr(plugin, "decode_release", lambda secret: decoded.append(secret) or real(secret))
+    assert helm_releases_changed([WANT], [*others, mine]) == []
+    assert decoded == [mine]
+    assert helm_releases_changed([WANT], others) == [WANT]
