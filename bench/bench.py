@@ -103,8 +103,10 @@ class Platform:
     def playbook(self, playbook: str, *args: str, env: dict | None = None, check: bool = True,
                  checkout: Path = ROOT) -> dict:
         start = time.monotonic()
+        # The checkout's own ansible.cfg: its collections path is what makes triptrip.platform that checkout's roles.
         res = subprocess.run(["ansible-playbook", playbook, "-i", "inventories/local", *args], cwd=checkout,
-                             env={**self.env, **(env or {})}, capture_output=True, text=True, check=False)
+                             env={**self.env, "ANSIBLE_CONFIG": str(checkout / "ansible.cfg"), **(env or {})},
+                             capture_output=True, text=True, check=False)
         seconds = time.monotonic() - start
         out = res.stdout + res.stderr
         recap = {m["host"]: {k: int(m[k]) for k in ("changed", "unreachable", "failed")}
