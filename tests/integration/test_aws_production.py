@@ -10,82 +10,33 @@ from the production inventory), and their exact requests are asserted in tests/u
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import subprocess
-from urllib.parse import parse_qs, urlparse
-from urllib.request import Request, urlopen
 
-import boto3
 import pytest
-from localplatform import PORT_BASES, listening
+from awsmoto import MOTO_GAPS, Moto, run_playbook
 from summary import record
 
 CLUSTER = "triptrip-production"
 LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-MOTO_GAPS = ["-e", "platform_eks_addons_enabled=false", "-e", '{"platform_eks_access_entries": []}']
-PORT = PORT_BASES["aws"]["TRIPTRIP_MOTO_PORT"]
-MOTO = f"http://127.0.0.1:{PORT}"
+
+
+_MOTO = Moto("aws")
+MOTO = _MOTO.url
+moto_api, start_recording, recorded_operations, aws = _MOTO.api, _MOTO.start_recording, _MOTO.recorded_operations, _MOTO.client
 
 
 @pytest.fixture(scope="module")
 def moto(root, tool_env, tmp_path_factory):
-    state = tmp_path_factory.mktemp("localenv-aws")
-    env = {**tool_env, **{k: str(v) for k, v in PORT_BASES["aws"].items()}, "TRIPTRIP_LOCAL_STATE": str(state),
-           "MOTO_RECORDER_FILEPATH": str(state / "moto-recording.jsonl"),
-           "AWS_ENDPOINT_URL": MOTO, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    assert not listening(PORT), f"port {PORT} is taken before the test starts"
-    up = subprocess.run([str(root / "scripts/localenv"), "up", "--only", "moto"], env=env, capture_output=True,
-                        text=True, check=False)
-    assert up.returncode == 0, up.stderr
+    env = _MOTO.start(root, tool_env, tmp_path_factory.mktemp("localenv-aws"))
     try:
         yield env
     finally:
-        subprocess.run([str(root / "scripts/localenv"), "down"], env=env, check=False, capture_output=True)
-
-
-def moto_api(path):
-    method = "GET" if path.endswith("download-recording") else "POST"
-    with urlopen(Request(f"{MOTO}/moto-api/{path}", method=method), timeout=10) as response:
-        return response.read().decode()
-
-
-def recorded_operations():
-    """The AWS operations that reached moto since the recording started, in order."""
-    operations = []
-    for line in moto_api("recorder/download-recording").splitlines():
-        entry = json.loads(line)
-        body = entry.get("body") or ""
-        if entry.get("body_encoded"):
-            body = base64.b64decode(body).decode(errors="replace")
-        target = {k.lower(): v for k, v in entry["headers"].items()}.get("x-amz-target")
-        action = parse_qs(body).get("Action") or parse_qs(urlparse(entry["url"]).query).get("Action")
-        if target:
-            operations.append(target.split(".")[-1])
-        elif action:
-            operations.append(action[0])
-        else:
-            operations.append(f"{entry['method']} {urlparse(entry['url']).path}")
-    return operations
-
-
-def start_recording():
-    moto_api("recorder/reset-recording")
-    moto_api("recorder/start-recording")
+        Moto.stop(root, env)
 
 
 def playbook(root, env, name, *args, gaps=MOTO_GAPS):
-    res = subprocess.run(["ansible-playbook", name, "-i", "inventories/production", *gaps, *args],
-                         env=env, cwd=root, capture_output=True, text=True, check=False)
-    recap = re.search(rf"{CLUSTER}\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", res.stdout)
-    assert recap, res.stdout[-3000:] + res.stderr[-3000:]
-    return res, {"changed": int(recap.group(2)), "failed": int(recap.group(4))}
-
-
-def aws(service):
-    return boto3.client(service, endpoint_url=MOTO, region_name="ap-northeast-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return run_playbook(root, env, "production", CLUSTER, name, *args, gaps=gaps)
 
 
 def account_resources():
@@ -405,7 +356,7 @@ def test_10_destroy_goes_in_order_and_keeps_the_key(root, moto):
     # The AWS layer alone: no cluster API exists for this moto-only account.
     res, recap = playbook(root, moto, "playbooks/destroy.yml", "-e", f"confirm_destroy={CLUSTER}",
                           "-e", "destroy_skip_kubernetes=true")
-    assert recap["failed"] == 0, res.stdout[-4000:]
+    assert recap["failed"] == 0, [line for line in res.stdout.splitlines() if line.startswith(("fatal:", "failed:"))] or res.stdout[-4000:]
     operations = recorded_operations()
     deletes = [op for op in operations if op.startswith("DELETE /clusters")]
     cluster_delete = deletes.index(f"DELETE /clusters/{CLUSTER}")

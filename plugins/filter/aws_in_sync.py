@@ -1,0 +1,258 @@
+# -*- coding: utf-8 -*-
+# Copyright: TripTrip Platform Team
+# Apache License 2.0 (see galaxy.yml)
+"""Whether an AWS resource, as a batched read found it, already is what a converge module would make of it."""
+
+from __future__ import annotations
+
+import json
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+DOCUMENTATION = r"""
+---
+name: aws_in_sync
+short_description: Whether a resource read in a batch already matches the parameters of its converge module
+version_added: 0.9.0
+description:
+  - The AWS layer reads its resources in a few batched calls, then runs each amazon.aws module only for the
+    resources that differ. This filter is that decision. It takes the resource as the batched read returned it
+    and the parameters the task would pass to the module, and returns C(true) only when the module would change
+    nothing; otherwise (missing resource, any difference, any parameter it does not know how to compare) C(false),
+    so the module runs and decides as always. A wrong C(false) costs a few API calls; a wrong C(true) would hide
+    drift, so every comparison errs towards C(false).
+  - Policy documents are compared with amazon.aws's own C(compare_policies), tags with C(compare_aws_tags), the
+    way M(amazon.aws.iam_role), M(amazon.aws.iam_policy) and the EC2 modules do.
+positional: _input, kind, params
+options:
+  _input:
+    description:
+      - The resource as read, or C(none) when it was not found.
+      - C(iam_role), C(iam_policy) - one role of P(triptrip.platform.iam_roles_info#module)'s C(roles).
+      - C(vpc) - one VPC of M(amazon.aws.ec2_vpc_net_info).
+      - C(subnet) - one subnet of M(amazon.aws.ec2_vpc_subnet_info).
+      - C(security_group) - one group of M(amazon.aws.ec2_security_group_info).
+      - C(launch_template) - one template of M(amazon.aws.ec2_launch_template_info) (with its versions).
+      - C(kms_key) - the C(key) of P(triptrip.platform.kms_key_alias_info#module).
+    type: raw
+    required: true
+  kind:
+    description: The module the parameters are for.
+    type: str
+    required: true
+    choices: [iam_role, iam_policy, vpc, subnet, security_group, launch_template, kms_key]
+  params:
+    description:
+      - The module's parameters as the task passes them (only the ones the comparison knows are allowed; any
+        other parameter makes the answer C(false)).
+      - C(iam_role) - M(amazon.aws.iam_role)'s C(assume_role_policy_document), C(managed_policies) (ARNs),
+        C(purge_policies), C(tags), C(purge_tags), C(description), C(max_session_duration), C(path),
+        C(create_instance_profile=false).
+      - C(iam_policy) - M(amazon.aws.iam_policy)'s C(policy_name), C(policy_json).
+      - C(vpc) - M(amazon.aws.ec2_vpc_net)'s C(name), C(cidr_block), C(dns_hostnames), C(dns_support), C(tags),
+        C(purge_tags).
+      - C(subnet) - M(amazon.aws.ec2_vpc_subnet)'s C(cidr), C(az), C(map_public), C(tags), C(purge_tags).
+      - C(security_group) - M(amazon.aws.ec2_security_group)'s C(name), C(description), C(tags),
+        C(purge_tags), C(rules=[]) with C(purge_rules=false).
+      - C(launch_template) - M(amazon.aws.ec2_launch_template)'s C(version_description), C(metadata_options),
+        C(block_device_mappings), C(tag_specifications).
+      - C(kms_key) - M(amazon.aws.kms_key)'s C(alias), C(description), C(enable_key_rotation), C(key_spec),
+        C(key_usage), C(tags), C(purge_tags), C(enabled) (no C(policy) or C(grants)).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Create the node role (only when the batched read found it different)
+  amazon.aws.iam_role:
+    name: "{{ role_name }}"
+    assume_role_policy_document: "{{ trust }}"
+    managed_policies: "{{ policies }}"
+    purge_policies: true
+    tags: "{{ tags }}"
+    create_instance_profile: false
+  when: >-
+    not (current.roles[role_name] | default(none) | triptrip.platform.aws_in_sync('iam_role',
+    {'assume_role_policy_document': trust, 'managed_policies': policies, 'purge_policies': true, 'tags': tags,
+     'create_instance_profile': false}))
+"""
+
+RETURN = r"""
+_value:
+  description: C(true) when the module would change nothing, C(false) otherwise.
+  type: bool
+"""
+
+# amazon.aws.ec2_launch_template's suboption defaults: the module sends them, so the stored data has them.
+METADATA_DEFAULTS = {"http_endpoint": "enabled", "http_put_response_hop_limit": 1, "http_tokens": "optional",
+                     "http_protocol_ipv6": "disabled", "instance_metadata_tags": "disabled"}
+
+KNOWN = {
+    "iam_role": {"assume_role_policy_document", "managed_policies", "purge_policies", "tags", "purge_tags",
+                 "description", "max_session_duration", "path", "create_instance_profile"},
+    "iam_policy": {"policy_name", "policy_json"},
+    "vpc": {"name", "cidr_block", "dns_hostnames", "dns_support", "tags", "purge_tags"},
+    "subnet": {"cidr", "az", "map_public", "tags", "purge_tags"},
+    "security_group": {"name", "description", "tags", "purge_tags", "rules", "purge_rules"},
+    "launch_template": {"version_description", "metadata_options", "block_device_mappings", "tag_specifications"},
+    "kms_key": {"alias", "description", "enable_key_rotation", "key_spec", "key_usage", "tags", "purge_tags",
+                "enabled"},
+}
+
+
+def _document(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _tags_match(current, params, name=None):
+    """Tags as the EC2/IAM modules compare them: purge_tags defaults to true; tags=None leaves them alone."""
+    wanted = params.get("tags")
+    if wanted is None:
+        return True
+    wanted = {str(k): str(v) for k, v in wanted.items()}
+    if name is not None:
+        wanted.setdefault("Name", name)
+    add, remove = compare_aws_tags(current or {}, wanted, purge_tags=params.get("purge_tags", True))
+    return not add and not remove
+
+
+def _iam_role(current, params):
+    if params.get("create_instance_profile", True):
+        return False  # instance profiles are not part of the read
+    policies = params.get("managed_policies")
+    if policies is not None:
+        if any(not str(p).startswith("arn:") for p in policies):
+            return False  # names are resolved to ARNs by the module (ListPolicies)
+        attached = set(current["managed_policy_arns"])
+        if set(policies) - attached or (params.get("purge_policies", True) and attached - set(policies)):
+            return False
+    trust = params.get("assume_role_policy_document")
+    if trust is not None and compare_policies(current["assume_role_policy_document"], _document(trust)):
+        return False
+    for key in ("description", "max_session_duration", "path"):
+        if params.get(key) is not None and params[key] != current[key]:
+            return False
+    return _tags_match(current["tags"], params)
+
+
+def _iam_policy(current, params):
+    found = current["inline_policies"].get(params["policy_name"])
+    return found is not None and not compare_policies(found, _document(params["policy_json"]))
+
+
+def _vpc(current, params):
+    return (current.get("cidr_block") == params["cidr_block"]
+            and current.get("enable_dns_hostnames") == params.get("dns_hostnames", True)
+            and current.get("enable_dns_support") == params.get("dns_support", True)
+            and not current.get("ipv6_cidr_block_association_set")
+            and _tags_match(current.get("tags"), params, name=params["name"]))
+
+
+def _subnet(current, params):
+    return (current.get("cidr_block") == params["cidr"]
+            and current.get("availability_zone") == params["az"]
+            and bool(current.get("map_public_ip_on_launch")) == bool(params.get("map_public", False))
+            and not current.get("assign_ipv6_address_on_creation")
+            and _tags_match(current.get("tags"), params))
+
+
+def _security_group(current, params):
+    if params.get("rules") not in (None, []) or params.get("purge_rules", True):
+        return False  # only the group itself is compared, never its rules
+    return (current.get("group_name") == params["name"]
+            and current.get("description") == params["description"]
+            and _tags_match(current.get("tags"), params))
+
+
+def _camel(value):
+    """snake_case keys to the EC2 API's CamelCase (what the module sends), dropping None values."""
+    if isinstance(value, dict):
+        return {"".join(p.capitalize() for p in str(k).split("_")): _camel(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+def _tag_pairs(tags):
+    """A tag list ({Key, Value} or, after snake_casing, {key, value}) as sorted pairs."""
+    pairs = []
+    for tag in tags:
+        lower = {str(k).lower(): v for k, v in tag.items()} if isinstance(tag, dict) else {}
+        pairs.append((lower.get("key"), str(lower.get("value"))))
+    return sorted(pairs, key=str)
+
+
+def _same(current, wanted):
+    """API data equal up to number/string spelling of scalars and the order of tag lists."""
+    if isinstance(wanted, dict):
+        return (isinstance(current, dict) and set(current) == set(wanted)
+                and all(_same(current[k], wanted[k]) for k in wanted))
+    if isinstance(wanted, list):
+        if not isinstance(current, list) or len(current) != len(wanted):
+            return False
+        if all(isinstance(w, dict) and {k.lower() for k in w} == {"key", "value"} for w in wanted):
+            return _tag_pairs(current) == _tag_pairs(wanted)
+        return all(_same(c, w) for c, w in zip(current, wanted))
+    if isinstance(wanted, bool) or isinstance(current, bool):
+        return current is wanted
+    return str(current) == str(wanted)
+
+
+def _launch_template(current, params):
+    versions = current.get("versions") or []
+    latest = current.get("latest_version_number")
+    newest = [v for v in versions if v.get("version_number") == latest]
+    if not newest or current.get("default_version_number") != latest:
+        return False
+    newest = newest[0]
+    if (newest.get("version_description") or "") != (params.get("version_description") or ""):
+        return False
+    wanted = {}
+    if params.get("metadata_options") is not None:
+        wanted["MetadataOptions"] = _camel({**METADATA_DEFAULTS, **params["metadata_options"]})
+    if params.get("block_device_mappings") is not None:
+        wanted["BlockDeviceMappings"] = _camel(params["block_device_mappings"])
+    if params.get("tag_specifications"):
+        wanted["TagSpecifications"] = [
+            {"ResourceType": spec.get("resource_type", "instance"),
+             "Tags": [{"Key": str(k), "Value": str(v)} for k, v in spec["tags"].items()]}
+            for spec in params["tag_specifications"]]
+    # The info module returns the data in snake_case, tag lists kept as they are: so is the wanted data here.
+    return _same(newest.get("launch_template_data"), camel_dict_to_snake_dict(wanted, ignore_list=["Tags"]))
+
+
+def _kms_key(current, params):
+    # kms_key never changes the spec or usage of an existing key; a different one is an input error, and its
+    # module run (not skipped) is where the user sees it.
+    for key in ("key_spec", "key_usage"):
+        if params.get(key) is not None and params[key] != current.get(key):
+            return False
+    if current.get("key_state") != ("Enabled" if params.get("enabled", True) else "Disabled"):
+        return False
+    if params.get("description") is not None and params["description"] != current.get("description"):
+        return False
+    if params.get("enable_key_rotation") is not None and params["enable_key_rotation"] is not current.get(
+            "enable_key_rotation"):
+        return False
+    return _tags_match(current.get("tags"), params)
+
+
+COMPARE = {"iam_role": _iam_role, "iam_policy": _iam_policy, "vpc": _vpc, "subnet": _subnet,
+           "security_group": _security_group, "launch_template": _launch_template,
+           "kms_key": _kms_key}
+
+
+def aws_in_sync(current, kind, params):
+    if kind not in COMPARE:
+        raise AnsibleFilterError(f"aws_in_sync: kind={kind!r} is not one of {sorted(COMPARE)}")
+    if not current or not isinstance(params, dict) or set(params) - KNOWN[kind]:
+        return False
+    return bool(COMPARE[kind](current, params))
+
+
+class FilterModule:
+    def filters(self):
+        return {"aws_in_sync": aws_in_sync}

@@ -1,0 +1,92 @@
+"""A moto-only local platform for the AWS layer's tests: start it on a test module's ports, call its API, record
+the operations that reach it, run a playbook against it with an inventory."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+from urllib.parse import parse_qs, urlparse
+from urllib.request import Request, urlopen
+
+import boto3
+from localplatform import PORT_BASES, listening
+
+# moto has no add-on or access-entry API: those two are switched off with extra vars.
+MOTO_GAPS = ["-e", "platform_eks_addons_enabled=false", "-e", '{"platform_eks_access_entries": []}']
+
+
+class Moto:
+    """The moto server of one test module (its PORT_BASES entry)."""
+
+    def __init__(self, name: str):
+        self.ports = PORT_BASES[name]
+        self.port = self.ports["TRIPTRIP_MOTO_PORT"]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self, root, tool_env, state):
+        """Start moto alone; returns the environment for playbooks and boto3."""
+        env = {**tool_env, **{k: str(v) for k, v in self.ports.items()}, "TRIPTRIP_LOCAL_STATE": str(state),
+               "MOTO_RECORDER_FILEPATH": str(state / "moto-recording.jsonl"),
+               "AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        assert not listening(self.port), f"port {self.port} is taken before the test starts"
+        up = subprocess.run([str(root / "scripts/localenv"), "up", "--only", "moto"], env=env, capture_output=True,
+                            text=True, check=False)
+        assert up.returncode == 0, up.stderr
+        return env
+
+    @staticmethod
+    def stop(root, env):
+        subprocess.run([str(root / "scripts/localenv"), "down"], env=env, check=False, capture_output=True)
+
+    def api(self, path):
+        method = "GET" if path.endswith("download-recording") else "POST"
+        with urlopen(Request(f"{self.url}/moto-api/{path}", method=method), timeout=10) as response:
+            return response.read().decode()
+
+    def start_recording(self):
+        self.api("recorder/reset-recording")
+        self.api("recorder/start-recording")
+
+    def recorded_operations(self):
+        """The AWS operations that reached moto since the recording started, in order."""
+        operations = []
+        for line in self.api("recorder/download-recording").splitlines():
+            entry = json.loads(line)
+            body = entry.get("body") or ""
+            if entry.get("body_encoded"):
+                body = base64.b64decode(body).decode(errors="replace")
+            target = {k.lower(): v for k, v in entry["headers"].items()}.get("x-amz-target")
+            action = parse_qs(body).get("Action") or parse_qs(urlparse(entry["url"]).query).get("Action")
+            if target:
+                operations.append(target.split(".")[-1])
+            elif action:
+                operations.append(action[0])
+            else:
+                operations.append(f"{entry['method']} {urlparse(entry['url']).path}")
+        return operations
+
+    def client(self, service):
+        return boto3.client(service, endpoint_url=self.url, region_name="ap-northeast-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def run_playbook(root, env, inventory, host, name, *args, gaps=MOTO_GAPS):
+    """ansible-playbook NAME -i inventories/INVENTORY; returns (result, {changed, failed}) of HOST's recap."""
+    res = subprocess.run(["ansible-playbook", name, "-i", f"inventories/{inventory}", *gaps, *args],
+                         env=env, cwd=root, capture_output=True, text=True, check=False)
+    recap = re.search(rf"{host}\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", res.stdout)
+    assert recap, res.stdout[-3000:] + res.stderr[-3000:]
+    return res, {"changed": int(recap.group(2)), "failed": int(recap.group(4))}
+
+
+def changed_items(stdout):
+    """{task name (without role): number of changed results} of a run's output."""
+    found = {}
+    for block in stdout.split("TASK [")[1:]:
+        name, body = block.split("]", 1)
+        count = len(re.findall(r"^changed: ", body, re.M))
+        if count:
+            found[name.split(" : ", 1)[-1]] = count
+    return found

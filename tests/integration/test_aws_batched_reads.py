@@ -1,0 +1,115 @@
+"""The AWS layer's batched reads (production inventory, moto): a no-op rerun reads roles, network, key, security
+group and launch templates in a few calls and runs each converge module only for what differs. Drift made by hand
+in every family those reads cover must still reach its module (reported by --check, repaired by the run), the
+no-op makes at most one AWS call per resource, and platform_aws_read_first=false still converges to no change.
+
+A module of its own, with its own moto: the drift leaves a launch template with three versions, and moto has no
+DeleteLaunchTemplateVersions, so the destroy test of test_aws_production.py could not run after it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from awsmoto import Moto, changed_items, run_playbook
+from summary import record
+
+CLUSTER = "triptrip-production"
+MOTO = Moto("aws_reads")
+
+
+@pytest.fixture(scope="module")
+def moto(root, tool_env, tmp_path_factory):
+    env = MOTO.start(root, tool_env, tmp_path_factory.mktemp("localenv-aws-reads"))
+    try:
+        yield env
+    finally:
+        Moto.stop(root, env)
+
+
+def playbook(root, env, name, *args):
+    return run_playbook(root, env, "production", CLUSTER, name, *args)
+
+
+def test_01_converge_then_a_no_op(root, moto):
+    res, recap = playbook(root, moto, "playbooks/aws.yml")
+    assert recap["failed"] == 0, res.stdout[-4000:]
+    res, recap = playbook(root, moto, "playbooks/aws.yml")
+    assert recap == {"changed": 0, "failed": 0}, res.stdout[-4000:]
+
+
+def resource_count():
+    """The AWS resources the layer checks, as the benchmark counts them (bench/bench.py aws_resources)."""
+    iam, ec2, logs = MOTO.client("iam"), MOTO.client("ec2"), MOTO.client("logs")
+    roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")]
+    return (len(ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"])
+            + len([s for s in ec2.describe_subnets()["Subnets"] if not s.get("DefaultForAz")])
+            + len([g for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"])
+            + len(ec2.describe_launch_templates()["LaunchTemplates"]) + len(roles)
+            + sum(len(iam.list_role_policies(RoleName=r)["PolicyNames"]) for r in roles)
+            + len(iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]) + 2  # the key and its alias
+            + 1 + len(MOTO.client("eks").list_nodegroups(clusterName=CLUSTER)["nodegroups"])  # the cluster and its groups
+            + len(logs.describe_log_groups(logGroupNamePrefix="/aws/eks/")["logGroups"]))
+
+
+def test_02_the_batched_reads_find_drift_in_every_resource_they_cover_and_the_run_repairs_it(root, moto):
+    """The no-op reads roles, network, key, security group and launch templates in batches and skips the modules
+    for what is in sync. Drift in each of them must still reach its module: --check reports exactly those tasks,
+    the run repairs them, and the no-op after it makes at most one AWS call per resource."""
+    iam, ec2, kms = MOTO.client("iam"), MOTO.client("ec2"), MOTO.client("kms")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [CLUSTER]}])["Vpcs"][0]["VpcId"]
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
+    group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{CLUSTER}-cluster"]}])
+    key = kms.describe_key(KeyId=f"alias/{CLUSTER}-eks-secrets")["KeyMetadata"]["KeyId"]
+    iam.untag_role(RoleName=f"{CLUSTER}-cluster", TagKeys=["Environment"])
+    iam.detach_role_policy(RoleName=f"{CLUSTER}-node",
+                           PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
+    iam.put_role_policy(RoleName=f"{CLUSTER}-keda", PolicyName="keda", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}))
+    ec2.delete_tags(Resources=[vpc], Tags=[{"Key": "Environment"}])
+    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+    ec2.create_tags(Resources=[group["SecurityGroups"][0]["GroupId"]], Tags=[{"Key": "extra", "Value": "by-hand"}])
+    kms.disable_key_rotation(KeyId=key)
+    data = ec2.describe_launch_template_versions(LaunchTemplateName=f"{CLUSTER}-spot",
+                                                 Versions=["$Latest"])["LaunchTemplateVersions"][0]
+    data = {**data["LaunchTemplateData"], "MetadataOptions": {**data["LaunchTemplateData"]["MetadataOptions"],
+                                                              "HttpPutResponseHopLimit": 2}}
+    ec2.create_launch_template_version(LaunchTemplateName=f"{CLUSTER}-spot", LaunchTemplateData=data,
+                                       VersionDescription="triptrip-platform")
+    drifted = {"Create the EKS cluster role": 1, "Create the EKS node role": 1,
+               "Attach the IRSA roles' own policies": 1, "create | Create the VPC": 1,
+               "create | Create the private subnets, one per availability zone": 1,
+               "Create the additional cluster security group": 1, "Create the secrets encryption key": 1,
+               "Create the node groups' launch templates": 1,
+               # the spot group then rolls to the repaired template's new version
+               "Create or converge the managed node groups": 1}
+    res, recap = playbook(root, moto, "playbooks/aws.yml", "--check")
+    assert recap["failed"] == 0, res.stdout[-4000:]
+    planned = changed_items(res.stdout)
+    assert {k: v for k, v in planned.items() if k != "Create or converge the managed node groups"} == {
+        k: v for k, v in drifted.items() if k != "Create or converge the managed node groups"}, planned
+    res, recap = playbook(root, moto, "playbooks/aws.yml")
+    assert recap["failed"] == 0, res.stdout[-4000:]
+    assert changed_items(res.stdout) == drifted, changed_items(res.stdout)
+    assert "Environment" in {t["Key"] for t in iam.list_role_tags(RoleName=f"{CLUSTER}-cluster")["Tags"]}
+    assert ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["MapPublicIpOnLaunch"] is False
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
+    assert "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly" in [
+        p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=f"{CLUSTER}-node")["AttachedPolicies"]]
+    MOTO.start_recording()
+    res, recap = playbook(root, moto, "playbooks/aws.yml")
+    assert recap == {"changed": 0, "failed": 0}, res.stdout[-4000:]
+    calls, resources = MOTO.recorded_operations(), resource_count()
+    record("aws", "no-op after repairing drift: AWS calls at most the resources", "production inventory",
+           len(calls) <= resources, f"{len(calls)} calls, {resources} resources")
+    assert len(calls) <= resources, sorted(calls)
+
+
+def test_03_without_batched_reads_every_module_reads_for_itself_and_changes_nothing(root, moto):
+    res, recap = playbook(root, moto, "playbooks/aws.yml", "-e", "platform_aws_read_first=false")
+    assert recap == {"changed": 0, "failed": 0}, res.stdout[-4000:]
+    assert "Read the cluster and node roles" in res.stdout
+    assert changed_items(res.stdout) == {}
+    ran = res.stdout.split("TASK [triptrip.platform.aws_iam : Create the EKS node role]")[1].split("TASK [")[0]
+    assert "ok: [triptrip-production]" in ran, ran
