@@ -93,16 +93,44 @@ def explain_unreachable(result, args):
     return result
 
 
+# The connection options triptrip.platform.k8s_sync_info shares with kubernetes.core.k8s.
+_AUTH = ("kubeconfig", "context", "host", "api_key", "username", "password", "validate_certs", "ca_cert",
+         "client_cert", "client_key", "proxy", "no_proxy", "proxy_headers", "persist_config", "impersonate_user",
+         "impersonate_groups")
+
+
+def read_first_applies(args):
+    """Whether the task is a server-side apply of a list, where reading the live objects first pays."""
+    ssa = args.get("server_side_apply") or {}
+    return (args.get("read_first", True) and args.get("state", "present") == "present" and args.get("apply")
+            and isinstance(ssa, dict) and ssa.get("field_manager") and isinstance(args.get("definition"), list)
+            and len(args["definition"]) > 0)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         super().run(tmp, task_vars)
-        result = self._execute_module(
-            module_name="kubernetes.core.k8s", module_args=dict(self._task.args), task_vars=task_vars
-        )
-        result = explain_unreachable(result, self._task.args)
+        args = dict(self._task.args)
+        read_first = read_first_applies(args)
+        args.pop("read_first", None)
+        skipped = 0
+        if read_first:
+            sync = self._execute_module(
+                module_name="triptrip.platform.k8s_sync_info", task_vars=task_vars,
+                module_args={**{k: args[k] for k in _AUTH if k in args}, "definitions": args["definition"],
+                             "field_manager": args["server_side_apply"]["field_manager"]})
+            if not sync.get("failed") and isinstance(sync.get("out_of_sync"), list):
+                skipped = len(args["definition"]) - len(sync["out_of_sync"])
+                args["definition"] = [args["definition"][i] for i in sync["out_of_sync"]]
+        if read_first and not args["definition"]:
+            return {"changed": False, "in_sync": skipped, "result": {"results": []}}
+        result = self._execute_module(module_name="kubernetes.core.k8s", module_args=args, task_vars=task_vars)
+        if read_first:
+            result["in_sync"] = skipped
+        result = explain_unreachable(result, args)
         diffs = lift_diffs(result)
         if diffs:
             result["diff"] = diffs

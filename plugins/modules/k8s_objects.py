@@ -24,6 +24,9 @@ description:
     (from I(host) or the kubeconfig's context), says what was being sent and that a rerun converges, followed by
     the client's own error.
   - Set connection defaults with C(module_defaults) for the group C(group/triptrip.platform.k8s).
+  - With I(read_first) (the default) and a server-side apply of a list, the objects are first read with one list
+    request per kind (P(triptrip.platform.k8s_sync_info#module)), and only those the apply would change (or that
+    cannot be decided) are sent; a no-op rerun then makes no request per object.
 author:
   - TripTrip Platform Team
 options:
@@ -48,6 +51,12 @@ options:
   context:
     description: As in M(kubernetes.core.k8s).
     type: str
+  read_first:
+    description:
+      - For C(state=present) with C(apply) and C(server_side_apply) of a list of definitions, read the live
+        objects first and send only those the apply would change. C(false) sends every object.
+    type: bool
+    default: true
 notes:
   - Every other option of M(kubernetes.core.k8s) is passed through unchanged.
 attributes:
@@ -68,6 +77,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+in_sync:
+  description: How many definitions were found in sync by the first read and not sent.
+  returned: when I(read_first) applied
+  type: int
+  sample: 130
 result:
   description: The result of M(kubernetes.core.k8s); for a list, C(result.results) holds one entry per object.
   returned: success

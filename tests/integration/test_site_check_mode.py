@@ -94,7 +94,7 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
     drifts = {
         # Both baseline drifts are in the baseline's one apply (playbooks/cluster.yml sends it as one list); the
         # diff below names each object.
-        "k8s_apply : Apply the cluster baseline",
+        "k8s_apply : apply | Apply the cluster baseline",
         "addon_helm : present | Install or upgrade the releases of metrics-server",
         "eks_cluster : Create or converge the EKS cluster",
     }

@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# Copyright: TripTrip Platform Team
+# Apache License 2.0 (see galaxy.yml)
+"""Whether a server-side apply of an object by one field manager would leave the object as it is.
+
+Two conditions, both read from the object as the API server returns it:
+1. every value the definition sets is already there (the definition is a subset of the live object); and
+2. the field manager's managedFields entry (operation Apply) holds exactly the fields the definition sets: a
+   field the manager set before and the definition no longer has would be removed by the apply, and a field the
+   definition sets that the manager does not own yet would be taken over.
+Where either cannot be decided (an unknown list kind in managedFields, a quantity spelled otherwise than the
+server stores it), the answer is no, and the object goes to the apply as before. A wrong "no" costs one
+request; a wrong "yes" would hide drift, so every doubt falls on "no".
+"""
+
+from __future__ import annotations
+
+import json
+
+# Not tracked in managedFields: the object's identity.
+_IDENTITY = {"apiVersion", "kind"}
+_META_IDENTITY = {"name", "namespace"}
+
+
+def subset(wanted, live):
+    """Every value of `wanted` is in `live` (maps: recursively; lists: same length, element by element)."""
+    if isinstance(wanted, dict):
+        return isinstance(live, dict) and all(k in live and subset(v, live[k]) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        return isinstance(live, list) and len(live) == len(wanted) and all(
+            subset(w, c) for w, c in zip(wanted, live))
+    if isinstance(wanted, bool) or isinstance(live, bool):
+        return wanted is live
+    return wanted == live
+
+
+def _children(fields, prefix):
+    return {k[len(prefix):]: v for k, v in (fields or {}).items() if k.startswith(prefix)}
+
+
+def owns_exactly(wanted, fields):
+    """The managedFields set `fields` (FieldsV1) is exactly the set of fields `wanted` sets."""
+    if not isinstance(fields, dict):
+        return False
+    if any(not (k == "." or k.startswith(("f:", "k:", "v:"))) for k in fields):
+        return False
+    if isinstance(wanted, dict):
+        owned = _children(fields, "f:")
+        if set(owned) != set(wanted) or _children(fields, "k:") or _children(fields, "v:"):
+            return False
+        return all(_value_owned(wanted[key], owned[key]) for key in wanted)
+    return False
+
+
+def _value_owned(value, fields):
+    if isinstance(value, dict):
+        if not value:  # an empty map is owned as a leaf
+            return not _children(fields, "f:")
+        return owns_exactly(value, fields)
+    if isinstance(value, list):
+        keyed, listed = _children(fields, "k:"), _children(fields, "v:")
+        if _children(fields, "f:"):
+            return False
+        if not keyed and not listed:
+            return True  # an atomic list: owned whole (its values are compared by subset())
+        if keyed:  # an associative list: one entry per element, named by the element's key fields
+            if listed or len(keyed) != len(value):
+                return False
+            for raw, element_fields in keyed.items():
+                try:
+                    key = json.loads(raw)
+                except ValueError:
+                    return False
+                match = [e for e in value if isinstance(e, dict) and all(e.get(k) == v for k, v in key.items())]
+                if len(match) != 1 or not owns_exactly(match[0], {k: v for k, v in element_fields.items() if k != "."}):
+                    return False
+            return True
+        try:  # a set of scalars
+            return sorted(json.dumps(json.loads(v), sort_keys=True) for v in listed) == sorted(
+                json.dumps(v, sort_keys=True) for v in value)
+        except ValueError:
+            return False
+    return not _children(fields, "f:") and not _children(fields, "k:") and not _children(fields, "v:")
+
+
+def tracked(definition):
+    """The part of a definition that managedFields tracks: without apiVersion, kind, metadata.name/namespace."""
+    out = {k: v for k, v in definition.items() if k not in _IDENTITY}
+    meta = {k: v for k, v in (out.get("metadata") or {}).items() if k not in _META_IDENTITY}
+    if meta:
+        out["metadata"] = meta
+    else:
+        out.pop("metadata", None)
+    return out
+
+
+def in_sync(definition, live, field_manager):
+    """Whether a server-side apply of `definition` by `field_manager` would leave `live` as it is."""
+    if not isinstance(live, dict) or not isinstance(definition, dict):
+        return False
+    entries = [e for e in (live.get("metadata") or {}).get("managedFields") or []
+               if e.get("manager") == field_manager and e.get("operation") == "Apply"]
+    if len(entries) != 1 or entries[0].get("apiVersion") != definition.get("apiVersion"):
+        return False
+    wanted = tracked(definition)
+    return subset(wanted, live) and owns_exactly(wanted, entries[0].get("fieldsV1") or {})
