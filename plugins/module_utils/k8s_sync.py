@@ -59,8 +59,8 @@ def _value_owned(value, fields):
         return owns_exactly(value, fields)
     if isinstance(value, list):
         keyed, listed = _children(fields, "k:"), _children(fields, "v:")
-        if _children(fields, "f:"):
-            return False
+        if any(not (k == "." or k.startswith(("k:", "v:"))) for k in fields or {}):
+            return False  # map fields or positional (i:) entries under a list: not a shape decided here
         if not keyed and not listed:
             return True  # an atomic list: owned whole (its values are compared by subset())
         if keyed:  # an associative list: one entry per element, named by the element's key fields

@@ -24,9 +24,10 @@ description:
     (from I(host) or the kubeconfig's context), says what was being sent and that a rerun converges, followed by
     the client's own error.
   - Set connection defaults with C(module_defaults) for the group C(group/triptrip.platform.k8s).
-  - With I(read_first) (the default) and a server-side apply of a list, the objects are first read with one list
-    request per kind (P(triptrip.platform.k8s_sync_info#module)), and only those the apply would change (or that
-    cannot be decided) are sent; a no-op rerun then makes no request per object.
+  - With I(read_first) (the default) and a server-side apply of a list of at least 100 objects, the objects are
+    first read with one list request per kind (P(triptrip.platform.k8s_sync_info#module)), and only those the apply
+    would change (or that cannot be decided) are sent; a no-op rerun then makes no request per object. Below 100
+    objects the extra module run costs what it saves.
 author:
   - TripTrip Platform Team
 options:
@@ -53,8 +54,8 @@ options:
     type: str
   read_first:
     description:
-      - For C(state=present) with C(apply) and C(server_side_apply) of a list of definitions, read the live
-        objects first and send only those the apply would change. C(false) sends every object.
+      - For C(state=present) with C(apply) and C(server_side_apply) of a list of at least 100 definitions, read
+        the live objects first and send only those the apply would change. C(false) sends every object.
     type: bool
     default: true
 notes:

@@ -179,3 +179,46 @@ def test_bad_input_fails_in_preflight_naming_the_variable(platform, root, extra,
     assert failed_task.startswith("triptrip.platform.platform :"), failed_task  # the first play, before any change
     assert variable in res.stdout
     assert kubectl(platform, "get", "ns,resourcequota,limitrange,networkpolicy", "-A", "-o", "name").stdout == before
+
+
+def test_with_many_objects_the_apply_reads_first_and_still_finds_every_drift(platform, root):
+    """Twenty tenant namespaces make the baseline more than 100 objects, so k8s_objects reads the live objects
+    with one list per kind and sends only those an apply would change (read_first). A no-op sends nothing; drift
+    of three kinds (a label removed, a quota and a policy deleted) is planned by --check --diff and repaired, and
+    only those objects are sent. (A value changed by another field manager is a conflict for server-side apply,
+    read first or not: the baseline does not force conflicts.)"""
+    names = [f"tenant-{i:02d}" for i in range(20)]
+    base = yaml.safe_load((root / "group_vars" / "all" / "namespaces.yml").read_text())
+    extra = json.dumps({"platform_workload_namespaces": base["platform_workload_namespaces"] + names,
+                        "platform_resource_quotas_overrides": {n: {"requests.cpu": "10m", "limits.cpu": "20m",
+                                                                   "requests.memory": "16Mi", "limits.memory": "32Mi",
+                                                                   "pods": "2"} for n in names}})
+
+    def cluster(*args):
+        res = subprocess.run(["ansible-playbook", "playbooks/cluster.yml", "-i", "inventories/local", "-e", extra,
+                              "-v", *args], env=platform["env"], cwd=root, capture_output=True, text=True, check=False)
+        recap = re.search(r"triptrip-local\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", res.stdout)
+        assert recap, [line[:600] for line in res.stdout.splitlines() if line.startswith(("fatal:", "failed:"))]
+        baseline = res.stdout.split("apply | Apply the cluster baseline]")[1].split("TASK [")[0]
+        in_sync = re.search(r'"in_sync": (\d+)', baseline)
+        assert in_sync, baseline[:2000]
+        return res, int(recap.group(1)), int(in_sync.group(1))
+
+    cluster()  # converge the tenants
+    res, changed, in_sync = cluster()
+    assert changed == 0 and in_sync > 100, res.stdout[-2000:]
+    everything = in_sync
+    kubectl(platform, "label", "namespace", "tenant-03", "pod-security.kubernetes.io/enforce-")
+    kubectl(platform, "delete", "resourcequota", "--all", "-n", "tenant-07")
+    kubectl(platform, "delete", "networkpolicy", "default-deny-all", "-n", "tenant-11")
+    res, changed, in_sync = cluster("--check", "--diff")
+    assert changed == 1 and in_sync == everything - 3, (in_sync, everything)
+    for header in ("Namespace tenant-03", "ResourceQuota tenant-07/", "NetworkPolicy tenant-11/default-deny-all"):
+        assert f"+++ after: {header}" in res.stdout, header
+    res, changed, in_sync = cluster()
+    assert changed == 1 and in_sync == everything - 3
+    res, changed, in_sync = cluster()
+    assert changed == 0 and in_sync == everything
+    quota = json.loads(kubectl(platform, "get", "resourcequota", "-n", "tenant-07", "-o", "json").stdout)["items"][0]
+    assert quota["spec"]["hard"]["pods"] == "2"
+    assert kubectl(platform, "get", "networkpolicy", "default-deny-all", "-n", "tenant-11").returncode == 0

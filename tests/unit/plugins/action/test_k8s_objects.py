@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.triptrip.platform.plugins.action.k8s_objects import explain_unreachable, lift_diffs
 
 
@@ -65,3 +67,69 @@ def test_the_message_is_read_from_ansible_core_2_19_error_summaries():
     out = explain_unreachable({"failed": True, "exception": Summary()}, {"host": "https://api.example:443"})
     assert out["msg"].startswith("The Kubernetes API server https://api.example:443 could not be reached")
     assert out["msg"].endswith(Event.msg)
+
+
+# read_first: one read of the live objects, then only those out of sync go to kubernetes.core.k8s.
+def _action(args, answers):
+    from unittest.mock import MagicMock
+
+    from ansible_collections.triptrip.platform.plugins.action.k8s_objects import ActionModule
+
+    task = MagicMock()
+    task.args, task.async_val, task.check_mode, task.diff = args, 0, False, False
+    action = ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock())
+    calls = []
+
+    def execute(module_name, module_args, task_vars):
+        calls.append((module_name, module_args))
+        return answers[module_name](module_args)
+
+    action._execute_module = execute  # noqa: SLF001
+    return action, calls
+
+
+OBJECTS = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"n{i}"}} for i in range(100)]
+SSA = {"state": "present", "apply": True, "server_side_apply": {"field_manager": "triptrip-platform"},
+       "kubeconfig": "/k", "context": "c"}
+
+
+def test_only_the_objects_out_of_sync_are_sent():
+    action, calls = _action({**SSA, "definition": OBJECTS}, {
+        "triptrip.platform.k8s_sync_info": lambda a: {"in_sync": list(range(1, 100)), "out_of_sync": [0]},
+        "kubernetes.core.k8s": lambda a: {"changed": True, "result": {"results": []}}})
+    result = action.run(task_vars={})
+    assert [name for name, _ in calls] == ["triptrip.platform.k8s_sync_info", "kubernetes.core.k8s"]
+    assert calls[0][1] == {"kubeconfig": "/k", "context": "c", "definitions": OBJECTS,
+                           "field_manager": "triptrip-platform"}
+    assert calls[1][1]["definition"] == [OBJECTS[0]] and "read_first" not in calls[1][1]
+    assert result["changed"] is True and result["in_sync"] == 99
+
+
+def test_all_in_sync_sends_nothing():
+    action, calls = _action({**SSA, "definition": OBJECTS}, {
+        "triptrip.platform.k8s_sync_info": lambda a: {"in_sync": list(range(100)), "out_of_sync": []}})
+    result = action.run(task_vars={})
+    assert [name for name, _ in calls] == ["triptrip.platform.k8s_sync_info"]
+    assert result == {"changed": False, "in_sync": 100, "result": {"results": []}}
+
+
+def test_a_failed_read_sends_everything():
+    action, calls = _action({**SSA, "definition": OBJECTS}, {
+        "triptrip.platform.k8s_sync_info": lambda a: {"failed": True, "msg": "forbidden"},
+        "kubernetes.core.k8s": lambda a: {"changed": False, "result": {"results": []}}})
+    action.run(task_vars={})
+    assert calls[1][1]["definition"] == OBJECTS
+
+
+@pytest.mark.parametrize("args", [
+    {**SSA, "definition": OBJECTS, "read_first": False},
+    {**SSA, "definition": OBJECTS[0]},  # one object, not a list
+    {**SSA, "definition": OBJECTS[:99]},  # fewer than 100: the read would cost what it saves
+    {**SSA, "definition": OBJECTS, "state": "absent"},
+    {"state": "present", "apply": True, "definition": OBJECTS},  # no server-side apply
+])
+def test_read_first_only_for_a_server_side_apply_of_a_list(args):
+    action, calls = _action(args, {"kubernetes.core.k8s": lambda a: {"changed": False}})
+    action.run(task_vars={})
+    assert [name for name, _ in calls] == ["kubernetes.core.k8s"]
+    assert "read_first" not in calls[0][1]
