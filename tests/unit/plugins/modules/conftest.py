@@ -55,3 +55,29 @@ def eks():
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def stubbed():
+    """stubbed(service) -> (client, stubber): a boto3 client of that service with botocore's Stubber active; at the
+    end of the test every queued response must have been used."""
+    opened = []
+
+    def make(service):
+        client = boto3.client(service, region_name="ap-northeast-1", aws_access_key_id="testing",
+                              aws_secret_access_key="testing")
+        stubber = Stubber(client)
+        stubber.activate()
+        opened.append(stubber)
+        return client, stubber
+
+    yield make
+    for stubber in opened:
+        stubber.deactivate()
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def no_backoff_wait(monkeypatch):
+    """The retry decorators' waits, not their count: time.sleep does nothing."""
+    monkeypatch.setattr("time.sleep", lambda _s: None)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from ansible_collections.triptrip.platform.plugins.modules import iam_roles_info
 
@@ -27,18 +25,9 @@ def listed(name, **extra):
             "Arn": f"arn:aws:iam::123456789012:role/{name}", "CreateDate": "2026-01-01T00:00:00Z", **extra}
 
 
-@pytest.fixture(autouse=True)
-def no_sleep(monkeypatch):
-    monkeypatch.setattr("time.sleep", lambda _s: None)
-
-
 @pytest.fixture
-def iam():
-    client = boto3.client("iam", region_name="ap-northeast-1", aws_access_key_id="testing",
-                          aws_secret_access_key="testing")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+def iam(stubbed, no_backoff_wait):
+    return stubbed("iam")
 
 
 def run(run_module, client, names):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from ansible_collections.triptrip.platform.plugins.modules import kms_key_alias_info
 
@@ -13,18 +11,9 @@ META = {"KeyId": KEY_ID, "Arn": f"arn:aws:kms:ap-northeast-1:123456789012:key/{K
         "Description": "EKS secrets", "KeySpec": "SYMMETRIC_DEFAULT", "KeyUsage": "ENCRYPT_DECRYPT"}
 
 
-@pytest.fixture(autouse=True)
-def no_sleep(monkeypatch):
-    monkeypatch.setattr("time.sleep", lambda _s: None)
-
-
 @pytest.fixture
-def kms():
-    client = boto3.client("kms", region_name="ap-northeast-1", aws_access_key_id="testing",
-                          aws_secret_access_key="testing")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+def kms(stubbed, no_backoff_wait):
+    return stubbed("kms")
 
 
 def run(run_module, client, alias):
