@@ -79,6 +79,13 @@ class Platform:
                     "KUBECONFIG": str(state / "kubeconfig")}
         self.env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
 
+    def vpc_id(self) -> str:
+        """The id of the local platform's VPC in moto (what addons.yml reads for the load balancer controller)."""
+        ec2 = boto3.client("ec2", endpoint_url=f"http://127.0.0.1:{self.ports['TRIPTRIP_MOTO_PORT']}",
+                           region_name="ap-northeast-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+        vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [HOST]}])["Vpcs"]
+        return vpcs[0]["VpcId"] if vpcs else "vpc-00000000000000000"
+
     def localenv(self, *args: str) -> None:
         res = subprocess.run([str(ROOT / "scripts" / "localenv"), *args], env=self.env, capture_output=True,
                              text=True, check=False)
@@ -147,7 +154,10 @@ class Floor:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
         tags = [] if plays == "all" else ["--tags", plays]
-        platform.playbook("playbooks/render.yml", "-e", f"platform_render_dir={out}", *tags, *extra)
+        # The render has no AWS and puts a placeholder VPC id in the AWS Load Balancer Controller's values; the
+        # floor must send what our run sends, or each of our no-ops would upgrade that release back.
+        vpc = ["-e", f"aws_network_out_vpc_id={platform.vpc_id()}"]
+        platform.playbook("playbooks/render.yml", "-e", f"platform_render_dir={out}", *vpc, *tags, *extra)
         files = sorted((out / HOST).glob("*.yaml"), key=lambda p: p.stat().st_mtime_ns)
         self.steps: list[tuple[str, Path]] = []
         for path in files:
