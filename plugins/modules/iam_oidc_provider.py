@@ -123,19 +123,13 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-# IAM answers throttling with "Throttling", which AWSRetry already retries (with transient 5xx errors).
-IAM_RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30)
+from ansible_collections.triptrip.platform.plugins.module_utils.iam import IAM_RETRY, iam_client  # noqa: F401
+
 THUMBPRINT = re.compile(r"^[0-9a-fA-F]{40}$")
-
-
-def iam_client(module):
-    """An IAM client whose calls retry on throttling when called with aws_retry=True."""
-    return module.client("iam", retry_decorator=IAM_RETRY)
 
 
 def normalise_url(url):

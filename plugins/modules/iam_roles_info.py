@@ -111,15 +111,9 @@ import json
 from urllib.parse import unquote
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-IAM_RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30)
-
-
-def iam_client(module):
-    """An IAM client whose calls retry on throttling when called with aws_retry=True."""
-    return module.client("iam", retry_decorator=IAM_RETRY)
+from ansible_collections.triptrip.platform.plugins.module_utils.iam import IAM_RETRY, iam_client  # noqa: F401
 
 
 def document(value):
