@@ -7,7 +7,8 @@ against moto with its API calls counted on the wire, and how the baseline's cost
 On its own local platform (ports from 31000, TRIPTRIP_BENCH_PORT_BASE moves them; state in a temporary folder,
 always stopped at the end). Results: bench/results/latest.json and latest.md (the Markdown table the README
 carries). Measures, each the median of --runs, taken interleaved (ours, floor, ours, floor, ...):
-- noop: bench/k8s_layer.yml (site.yml's cluster, add-on and workload plays) on a converged platform, against the
+- noop: bench/k8s_layer.yml (site.yml's cluster, add-on and workload plays, given the VPC id and IRSA role ARNs
+  site.yml's AWS play publishes for them) on a converged platform, against the
   floor: `kubectl apply --server-side` of exactly the objects our roles send and `helm upgrade --install` of the
   same releases with the same values and the same --wait/--atomic/--timeout, in the same order. The objects and
   releases come from playbooks/render.yml on the same inventory, so both send the same things.
@@ -85,6 +86,18 @@ class Platform:
                            region_name="ap-northeast-1", aws_access_key_id="testing", aws_secret_access_key="testing")
         vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [HOST]}])["Vpcs"]
         return vpcs[0]["VpcId"] if vpcs else "vpc-00000000000000000"
+
+    def aws_layer_facts(self) -> list[str]:
+        """`-e` for the Kubernetes layer: what site.yml's AWS play publishes for it in the same run (the VPC id and
+        the IRSA role ARNs, aws_network_out_vpc_id and aws_irsa_role_arns), read from moto. bench/k8s_layer.yml alone
+        would read them from AWS (playbooks/tasks/addons_aws_facts.yml, 2 calls), which site.yml does not do."""
+        iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{self.ports['TRIPTRIP_MOTO_PORT']}",
+                           region_name="ap-northeast-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+        roles = {role["RoleName"]: role["Arn"] for page in iam.get_paginator("list_roles").paginate()
+                 for role in page["Roles"]}
+        keys = yaml.safe_load((ROOT / "group_vars" / "all" / "iam.yml").read_text())["platform_irsa_roles_base"]
+        arns = {key: roles[f"{HOST}-{key}"] for key in keys if f"{HOST}-{key}" in roles}
+        return ["-e", json.dumps({"aws_network_out_vpc_id": self.vpc_id(), "aws_irsa_role_arns": arns})]
 
     def localenv(self, *args: str) -> None:
         res = subprocess.run([str(ROOT / "scripts" / "localenv"), *args], env=self.env, capture_output=True,
@@ -265,6 +278,7 @@ def main() -> int:
         first = platform.playbook("site.yml")
         result["site_first_converge_s"] = round(first["seconds"], 1)
         if wanted & {"noop", "converge"}:
+            ours_k8s = [*OURS, *platform.aws_layer_facts()]
             floor = Floor(platform, work, [], "all")
             log(f"floor: {floor.objects} objects in {len(floor.steps) - floor.releases} files, {floor.releases} releases")
             result["floor_objects"], result["floor_releases"] = floor.objects, floor.releases
@@ -272,12 +286,12 @@ def main() -> int:
             ours, theirs, changed = [], [], []
             compared: dict[str, list[float]] = {str(other): [] for other in others}
             for i in range(args.runs):
-                run = platform.playbook("bench/k8s_layer.yml", *OURS)
+                run = platform.playbook("bench/k8s_layer.yml", *ours_k8s)
                 ours.append(run["seconds"])
                 changed.append(run["changed"])
                 theirs.append(floor.apply())
                 for other in others:
-                    compared[str(other)].append(platform.playbook("bench/k8s_layer.yml", *OURS, checkout=other)["seconds"])
+                    compared[str(other)].append(platform.playbook("bench/k8s_layer.yml", *ours_k8s, checkout=other)["seconds"])
                 log(f"noop {i + 1}/{args.runs}: ours {ours[-1]:.1f}s (changed={run['changed']} {run['changed_tasks']}), "
                     f"floor {theirs[-1]:.1f}s" + "".join(f", {k} {v[-1]:.1f}s" for k, v in compared.items()))
             result["measures"]["noop"] = {"ours": ours, "floor": theirs, "ours_changed": changed,
@@ -291,7 +305,7 @@ def main() -> int:
                     platform.empty_cluster()
                     platform.playbook("bench/k8s_layer.yml", "--tags", "local_nodes")
                     if side == "ours":
-                        ours.append(platform.playbook("bench/k8s_layer.yml", *OURS)["seconds"])
+                        ours.append(platform.playbook("bench/k8s_layer.yml", *ours_k8s)["seconds"])
                     else:
                         theirs.append(floor.apply())
                 log(f"converge {i + 1}/{args.runs}: ours {ours[-1]:.1f}s, floor {theirs[-1]:.1f}s")

@@ -30,6 +30,8 @@ description:
     reference's last part, a mirror's C(<chart>-<version>.tgz)), or from the C(Chart.yaml) of a chart folder,
     whose C(appVersion) is compared too.
   - A Secret that cannot be decoded counts as no deployed release, so the release is upgraded, never skipped.
+  - I(secrets) may also be the records P(triptrip.platform.helm_releases_deployed#filter) returns, decoded once
+    for many calls.
 positional: _input, secrets
 options:
   _input:
@@ -38,7 +40,9 @@ options:
     elements: dict
     required: true
   secrets:
-    description: Helm's release Secrets (the C(resources) of M(kubernetes.core.k8s_info)).
+    description:
+      - Helm's release Secrets (the C(resources) of M(kubernetes.core.k8s_info)), or the records of
+        P(triptrip.platform.helm_releases_deployed#filter).
     type: list
     elements: dict
     required: true
@@ -96,21 +100,40 @@ def wanted_chart(chart: dict) -> dict:
     return {"name": base, "version": str(chart.get("version", ""))}
 
 
-def helm_releases_changed(releases, secrets):
-    wanted = {(want["namespace"], want["release"]) for want in releases or []}
+def compact(release: dict) -> dict:
+    """What the comparison needs of a decoded release: no manifest, templates or hooks."""
+    meta = (release.get("chart") or {}).get("metadata") or {}
+    return {"name": release.get("name"), "namespace": release.get("namespace"), "version": release.get("version", 0),
+            "info": {"status": (release.get("info") or {}).get("status")},
+            "chart": {"metadata": {k: meta[k] for k in ("name", "version", "appVersion") if k in meta}},
+            "config": release.get("config") or {}}
+
+
+def deployed_releases(secrets, wanted=None) -> dict:
+    """The newest deployed revision of each release, by (namespace, name), from Helm's Secrets or from records
+    helm_releases_deployed already decoded; with `wanted`, only those releases are decoded."""
     deployed = {}
     for secret in secrets or []:
-        # Helm labels each record with its release's name: those of other releases (a caller may pass the whole
-        # cluster's) are not decoded at all.
-        meta = secret.get("metadata") or {}
-        name = (meta.get("labels") or {}).get("name")
-        if name is not None and "namespace" in meta and (meta["namespace"], name) not in wanted:
-            continue
-        release = decode_release(secret)
+        if "data" not in secret and "chart" in secret:  # a record of helm_releases_deployed
+            release = secret
+        else:
+            # Helm labels each record with its release's name: those of other releases (a caller may pass the
+            # whole cluster's) are not decoded at all.
+            meta = secret.get("metadata") or {}
+            name = (meta.get("labels") or {}).get("name")
+            if wanted is not None and name is not None and "namespace" in meta and (meta["namespace"], name) not in wanted:
+                continue
+            release = decode_release(secret)
         if release and (release.get("info") or {}).get("status") == "deployed":
             key = (release.get("namespace"), release.get("name"))
             if key not in deployed or release.get("version", 0) > deployed[key].get("version", 0):
                 deployed[key] = release
+    return deployed
+
+
+def helm_releases_changed(releases, secrets):
+    wanted = {(want["namespace"], want["release"]) for want in releases or []}
+    deployed = deployed_releases(secrets, wanted)
     changed = []
     for want in releases or []:
         have = deployed.get((want["namespace"], want["release"]))

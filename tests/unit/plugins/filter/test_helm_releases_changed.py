@@ -98,3 +98,43 @@ def test_the_records_of_other_releases_are_not_decoded(monkeypatch):
     assert helm_releases_changed([WANT], [*others, mine]) == []
     assert decoded == [mine]
     assert helm_releases_changed([WANT], others) == [WANT]
+
+
+def test_records_decoded_once_compare_as_the_secrets_do():
+    """helm_releases_deployed keeps the newest deployed revision of each release, without manifest or hooks, and
+    helm_releases_changed gives the same answer from those records as from the Secrets."""
+    from ansible_collections.triptrip.platform.plugins.filter.helm_releases_deployed import helm_releases_deployed
+
+    secrets = [helm_secret("metrics-server", "kube-system", "metrics-server", "3.13.0", WANT["values"], revision=2),
+               helm_secret("metrics-server", "kube-system", "metrics-server", "3.12.0", {}, revision=1),
+               helm_secret("keda", "keda", "keda", "2.20.2", {"a": 1}, status="failed"),
+               {"kind": "Secret", "metadata": {"name": "broken", "namespace": "x"}, "data": {"release": "!!"}}]
+    records = helm_releases_deployed(secrets)
+    assert records == [{"name": "metrics-server", "namespace": "kube-system", "version": 2,
+                        "info": {"status": "deployed"},
+                        "chart": {"metadata": {"name": "metrics-server", "version": "3.13.0", "appVersion": None}},
+                        "config": WANT["values"]}]
+    other_value = {**WANT, "values": {"replicas": 3}}
+    keda = {"release": "keda", "namespace": "keda", "chart": {"ref": "keda", "version": "2.20.2"}, "values": {"a": 1}}
+    for wanted in ([WANT], [other_value], [keda, WANT]):
+        assert helm_releases_changed(wanted, records) == helm_releases_changed(wanted, secrets)
+    assert helm_releases_changed([WANT, other_value, keda], records) == [other_value, keda]
+
+
+def test_waves_keep_each_chain_in_order_and_run_the_chains_side_by_side():
+    from ansible_collections.triptrip.platform.plugins.filter.helm_release_waves import helm_release_waves
+
+    def want(name, stage=None, version="1.0.0"):
+        return {"release": name, "namespace": "ns", "chart": {"ref": name, "version": version}, "values": {},
+                **({"stage": stage} if stage is not None else {})}
+    base, istiod, gateway, keda, alb = want("base"), want("istiod"), want("gateway"), want("keda"), want("alb", 1)
+    # base is deployed as wanted: istiod leads the Istio chain.
+    deployed = [helm_secret("base", "ns", "base", "1.0.0", {})]
+    waves = helm_release_waves([[base, istiod, gateway], [keda], [alb]], deployed)
+    assert waves == [[istiod, keda], [gateway], [alb]]  # the load balancer controller's stage 1 comes last
+    # Everything deployed as wanted: no wave, so a no-op runs no helm at all.
+    everything = [helm_secret(n, "ns", n, "1.0.0", {}) for n in ("base", "istiod", "gateway", "keda", "alb")]
+    assert helm_release_waves([[base, istiod, gateway], [keda], [alb]], everything) == []
+    assert helm_release_waves([], []) == []
+    # Another chart version of the last release of a chain alone: one wave of one release.
+    assert helm_release_waves([[base, istiod, want("gateway", version="2.0.0")]], everything) == [[want("gateway", version="2.0.0")]]
