@@ -62,6 +62,14 @@ def test_check_on_an_empty_account_and_cluster_plans_and_creates_nothing(root, p
     res, recap = playbook(root, platform, "--check")
     assert recap["failed"] == 0, res.stdout[-3000:]
     assert recap["changed"] > 0  # it is a plan: the VPC, subnets, role, cluster, nodes, namespace would change
+    # The add-ons' custom resources need the CRDs their releases bring: with no release deployed, every add-on's are
+    # planned by name, with the releases they wait for.
+    plan = re.search(r"Plan the custom resources whose CRDs come with releases still to install.*?\n(?:ok|changed): "
+                     r"\[triptrip-local\] => \{\n\s+\"msg\": \"(.*?)\"\n", res.stdout, re.S)
+    assert plan, res.stdout[-6000:]
+    keda = r"KEDA: [^.]*ScaledObject/triptrip-queue-worker[^.]* would be applied \(releases not deployed yet: keda/keda\)"
+    assert re.search(keda, plan.group(1)), plan.group(1)
+    assert re.search(r"Istio: .*Gateway/", plan.group(1)), plan.group(1)
     assert moto_resources(platform) == before
     assert kubectl_json(platform, "get", "nodes", "-l", "type=kwok")["items"] == []
     names = [n["metadata"]["name"] for n in kubectl_json(platform, "get", "namespaces")["items"]]
