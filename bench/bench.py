@@ -11,11 +11,12 @@ carries). Measures, each the median of --runs, taken interleaved (ours, floor, o
   run from the start of its first Kubernetes play to the end (callback bench/callback_plugins/bench_plays.py; the
   process start, the preflight and the AWS layer come before it), on a converged platform; and, for reference,
   bench/k8s_layer.yml (the same plays alone, given the VPC id and IRSA role ARNs site.yml's AWS play publishes,
-  with its own process start and preflight). Against the floor: `kubectl apply --server-side` of exactly the objects our roles send and `helm upgrade --install` of the
-  same releases with the same values and the same --wait/--atomic/--timeout, in the same order. The objects and
-  releases come from playbooks/render.yml on the same inventory, so both send the same things.
-- converge: the layer in site.yml and the floor on an empty control plane (etcd wiped and restarted; moto, and so the AWS layer, kept;
-  the kwok nodes recreated before the clock starts, for both). Helm's waits are in both.
+  with its own process start and preflight). Against the floor: `kubectl apply --server-side` of exactly the
+  objects our roles send and `helm upgrade --install` of the same releases with the same values and the same
+  --wait/--atomic/--timeout, in the same order. The objects and releases come from playbooks/render.yml on the
+  same inventory, so both send the same things.
+- converge: the layer in site.yml and the floor on an empty control plane (etcd wiped and restarted; moto, and so
+  the AWS layer, kept; the kwok nodes recreated before the clock starts, for both). Helm's waits are in both.
 - aws: playbooks/aws.yml no-op through a counting proxy in front of moto: its time, its API calls by operation
   (server side), the write calls among them (there must be none), and the AWS resources there are to check.
 - growth: N tenant namespaces (each with its quota, limit range, NetworkPolicies and RoleBindings, from the
