@@ -4,11 +4,11 @@
 """moto's server with a thin patch layer for EKS fields moto 5.2 accepts and then drops.
 
 Run as `python localenv/moto_server.py -H 127.0.0.1 -p PORT` (scripts/localenv does). Every patch below names
-the moto behaviour it corrects; each is a field moto already receives and stores or answers wrongly, never a new
-API. What moto does not implement at all (add-ons, access entries, encryption config association) stays unimplemented
-here: our modules' unit tests cover those with botocore's Stubber, asserting the exact request parameters. The
-two version updates (patches 10 and 11) are the exception: playbooks/upgrade.yml has to run end to end on the
-local environment, and each only sets the version fields moto already stores and describes.
+the moto behaviour it corrects. Patches 1-9 are fields moto already receives and stores or answers wrongly. Patches
+10-12 add APIs moto lacks where a playbook must run end to end here (upgrade.yml; the AWS layer's add-on order),
+each stored and answered as the EKS API reference describes, with EKS's errors. What moto lacks and no playbook
+needs end to end (access entries, encryption config association) stays unimplemented: our modules' unit tests
+cover those with botocore's Stubber, asserting the exact request parameters.
 
 Patches (moto 5.2.5):
 1. create_cluster drops `accessConfig`, `deletionProtection` and `upgradePolicy`: stored and described.
@@ -29,6 +29,12 @@ Patches (moto 5.2.5):
 11. update_nodegroup_version is missing (HTTP 404): the node group's version, release version or launch template
     version is set and a Successful VersionUpdate is answered; a version other than the cluster's (or the one
     below it) is refused with InvalidParameterException, as EKS does.
+12. The managed add-on API is missing (HTTP 404): CreateAddon, DescribeAddon, ListAddons, UpdateAddon, DeleteAddon,
+    DescribeAddonVersions and DescribeUpdate. Add-ons are stored on their cluster and described as EKS describes them
+    (ACTIVE, an addon ARN, tags through patch 8). Errors as EKS answers them: ResourceNotFoundException for a missing
+    cluster or add-on, ResourceInUseException for an add-on that exists, InvalidParameterException for a version
+    that ADDON_VERSIONS does not offer for the cluster's Kubernetes version. create_cluster stores
+    `bootstrapSelfManagedAddons` (default true, as EKS) so a test can read what the cluster was created with.
 """
 
 from __future__ import annotations
@@ -42,7 +48,8 @@ from moto.core.responses import ActionResult
 from moto.eks import models as eks_models
 from moto.eks import responses as eks_responses
 from moto.eks import urls as eks_urls
-from moto.eks.exceptions import InvalidParameterException, InvalidRequestException
+from moto.eks.exceptions import (InvalidParameterException, InvalidRequestException, ResourceInUseException,
+                                 ResourceNotFoundException)
 from moto.kms import models as kms_models
 
 EKSResponse = eks_responses.EKSResponse
@@ -75,6 +82,9 @@ def create_cluster(self):  # patch 1
     cluster.upgrade_policy = {"supportType": "EXTENDED"}
     _cluster_extras(cluster, self._get_param("accessConfig"), self._get_param("deletionProtection"),
                     self._get_param("upgradePolicy"))
+    bootstrap = self._get_param("bootstrapSelfManagedAddons")
+    cluster.bootstrap_self_managed_addons = True if bootstrap is None else bool(bootstrap)  # patch 12
+    cluster.addons = {}
     return result
 
 
@@ -139,6 +149,13 @@ def create_nodegroup(self):  # patches 6, 7
     return result
 
 
+class _Tagged:
+    """An add-on's tags (stored in its description) as the tag patch expects an object's."""
+
+    def __init__(self, addon):
+        self.arn, self.tags = addon["addonArn"], addon["tags"]
+
+
 def _find_tagged(backend, arn):
     for cluster in backend.clusters.values():
         if cluster.arn == arn:
@@ -146,6 +163,9 @@ def _find_tagged(backend, arn):
         for nodegroup in cluster.nodegroups.values():
             if nodegroup.arn == arn:
                 return nodegroup
+        for addon in getattr(cluster, "addons", {}).values():
+            if addon["addonArn"] == arn:
+                return _Tagged(addon)
     return None
 
 
@@ -175,11 +195,19 @@ def _minor(version):
     return int(major), int(rest.partition(".")[0] or 0)
 
 
+_UPDATES = {}
+
+
+def _update(update_type, params):
+    """A Successful update as EKS answers it, kept for DescribeUpdate."""
+    update = {"id": str(uuid.uuid4()), "status": "Successful", "type": update_type, "params": params,
+              "createdAt": datetime.now(timezone.utc), "errors": []}
+    _UPDATES[update["id"]] = update
+    return ActionResult({"update": update})
+
+
 def _version_update(params):
-    return ActionResult({"update": {
-        "id": str(uuid.uuid4()), "status": "Successful", "type": "VersionUpdate", "params": params,
-        "createdAt": datetime.now(timezone.utc), "errors": [],
-    }})
+    return _update("VersionUpdate", params)
 
 
 def update_cluster_version(self):  # patch 10
@@ -216,6 +244,130 @@ def update_nodegroup_version(self):  # patch 11
     return _version_update(params)
 
 
+# The add-on builds the local environment offers, by Kubernetes minor: the ones this platform pins
+# (group_vars/all/eks.yml), each as EKS lists it for those versions. A pin that is not here fails as on EKS.
+ADDON_VERSIONS = {
+    "vpc-cni": {"v1.21.1-eksbuild.3": ("1.33", "1.34", "1.35")},
+    "coredns": {"v1.13.2-eksbuild.1": ("1.34", "1.35")},
+    "kube-proxy": {"v1.34.1-eksbuild.2": ("1.34",), "v1.35.0-eksbuild.2": ("1.35",)},
+    "aws-ebs-csi-driver": {"v1.66.0-eksbuild.1": ("1.33", "1.34", "1.35")},
+}
+_ADDON_FIELDS = ("serviceAccountRoleArn", "configurationValues")
+
+
+def _cluster_of(self):
+    name = self._get_param("clusterName") or self._get_param("name")
+    cluster = self.eks_backend.clusters.get(name)
+    if cluster is None:
+        raise ResourceNotFoundException(clusterName=name, nodegroupName=None, fargateProfileName=None, addonName=None,
+                                        message=f"No cluster found for name: {name}.")
+    if not hasattr(cluster, "addons"):
+        cluster.addons = {}
+    return cluster
+
+
+def _addon_of(self, cluster):
+    name = self._get_param("addonName")
+    addon = cluster.addons.get(name)
+    if addon is None:
+        raise ResourceNotFoundException(clusterName=cluster.name, nodegroupName=None, fargateProfileName=None,
+                                        addonName=name, message=f"No addon: {name} found in cluster: {cluster.name}")
+    return addon
+
+
+def _offered(name, version, cluster):
+    minor = "%d.%d" % _minor(cluster.version)
+    if version is None:
+        offered = [v for v, minors in ADDON_VERSIONS.get(name, {}).items() if minor in minors]
+        if offered:
+            return offered[-1]
+    elif minor in ADDON_VERSIONS.get(name, {}).get(version, ()):
+        return version
+    raise InvalidParameterException(
+        message=f"Addon version specified is not supported, addon: {name}, version: {version}, "
+                f"cluster version: {cluster.version}")
+
+
+def create_addon(self):  # patch 12
+    cluster = _cluster_of(self)
+    name = self._get_param("addonName")
+    if name in cluster.addons:
+        raise ResourceInUseException(clusterName=cluster.name, nodegroupName=None, addonName=name,
+                                     message=f"Addon already exists with name: {name} in cluster: {cluster.name}")
+    now = datetime.now(timezone.utc)
+    addon = {"addonName": name, "clusterName": cluster.name, "status": "ACTIVE",
+             "addonVersion": _offered(name, self._get_param("addonVersion"), cluster),
+             "health": {"issues": []}, "createdAt": now, "modifiedAt": now,
+             "addonArn": cluster.arn.replace(":cluster/", ":addon/") + f"/{name}/{uuid.uuid4()}",
+             "tags": dict(self._get_param("tags") or {}), "owner": "aws", "publisher": "eks"}
+    for field in _ADDON_FIELDS:
+        if self._get_param(field):
+            addon[field] = self._get_param(field)
+    cluster.addons[name] = addon
+    return ActionResult({"addon": addon})
+
+
+def describe_addon(self):  # patch 12
+    return ActionResult({"addon": _addon_of(self, _cluster_of(self))})
+
+
+def list_addons(self):  # patch 12
+    return ActionResult({"addons": sorted(_cluster_of(self).addons)})
+
+
+def update_addon(self):  # patch 12
+    cluster = _cluster_of(self)
+    addon = _addon_of(self, cluster)
+    params = []
+    if self._get_param("addonVersion"):
+        addon["addonVersion"] = _offered(addon["addonName"], self._get_param("addonVersion"), cluster)
+        params.append({"type": "AddonVersion", "value": addon["addonVersion"]})
+    for field, kind in (("serviceAccountRoleArn", "ServiceAccountRoleArn"), ("configurationValues", "ConfigurationValues")):
+        value = self._get_param(field)
+        if value is not None:
+            if value == "":
+                addon.pop(field, None)
+            else:
+                addon[field] = value
+            params.append({"type": kind, "value": value})
+    if self._get_param("resolveConflicts"):
+        params.append({"type": "ResolveConflicts", "value": self._get_param("resolveConflicts")})
+    addon["modifiedAt"] = datetime.now(timezone.utc)
+    return _update("AddonUpdate", params)
+
+
+def delete_addon(self):  # patch 12
+    cluster = _cluster_of(self)
+    addon = _addon_of(self, cluster)
+    del cluster.addons[addon["addonName"]]
+    return ActionResult({"addon": {**addon, "status": "DELETING"}})
+
+
+def describe_addon_versions(self):  # patch 12
+    name, minor = self._get_param("addonName"), self._get_param("kubernetesVersion")
+    addons = []
+    for addon, versions in sorted(ADDON_VERSIONS.items()):
+        if name and addon != name:
+            continue
+        offered = [{"addonVersion": v, "architecture": ["amd64", "arm64"], "requiresConfiguration": False,
+                    "compatibilities": [{"clusterVersion": m, "platformVersions": ["*"], "defaultVersion": True}
+                                        for m in minors if not minor or m == minor]}
+                   for v, minors in versions.items() if not minor or minor in minors]
+        if offered:
+            addons.append({"addonName": addon, "type": "networking", "addonVersions": offered, "owner": "aws",
+                           "publisher": "eks"})
+    return ActionResult({"addons": addons})
+
+
+def describe_update(self):  # patch 12
+    _cluster_of(self)
+    update = _UPDATES.get(self._get_param("updateId"))
+    if update is None:
+        raise ResourceNotFoundException(clusterName=None, nodegroupName=None, addonName=None,
+                                        message=f"No update found for ID: {self._get_param('updateId')}")
+    return ActionResult({"update": update})
+
+
 def apply():
     """Install the patches (idempotent)."""
     if getattr(EKSResponse, "_triptrip_patched", False):
@@ -233,6 +385,13 @@ def apply():
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/updates$"] = eks_urls.response.dispatch
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$"] = \
         eks_urls.response.dispatch
+    for name in ("create_addon", "describe_addon", "list_addons", "update_addon", "delete_addon",
+                 "describe_addon_versions", "describe_update"):
+        setattr(EKSResponse, name, globals()[name])
+    for path in ("{0}/clusters/(?P<name>[^/]+)/addons$", "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$",
+                 "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)/update$", "{0}/addons/supported-versions$",
+                 "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$"):
+        eks_urls.url_paths[path] = eks_urls.response.dispatch
     EKSResponse._triptrip_patched = True
 
 

@@ -144,3 +144,63 @@ def test_nodegroup_version_update_follows_the_cluster(eks):
     assert update["status"] == "Successful" and update["type"] == "VersionUpdate"
     described = eks.describe_nodegroup(clusterName="c", nodegroupName="general")["nodegroup"]
     assert (described["version"], described["releaseVersion"]) == ("1.35", "1.35.0-20260115")
+
+
+# Patch 12: the managed add-on API, as the EKS API reference describes it.
+def test_addons_are_created_described_listed_and_deleted(eks):
+    cluster(eks)
+    made = eks.create_addon(clusterName="c", addonName="vpc-cni", addonVersion="v1.21.1-eksbuild.3",
+                            serviceAccountRoleArn=ROLE, configurationValues='{"enableNetworkPolicy": "true"}',
+                            resolveConflicts="OVERWRITE", tags={"Project": "triptrip"})["addon"]
+    assert made["status"] == "ACTIVE" and made["addonArn"].startswith("arn:aws:eks:ap-northeast-1:")
+    described = eks.describe_addon(clusterName="c", addonName="vpc-cni")["addon"]
+    assert (described["addonVersion"], described["serviceAccountRoleArn"], described["configurationValues"]) == (
+        "v1.21.1-eksbuild.3", ROLE, '{"enableNetworkPolicy": "true"}')
+    assert eks.list_tags_for_resource(resourceArn=described["addonArn"])["tags"] == {"Project": "triptrip"}
+    eks.tag_resource(resourceArn=described["addonArn"], tags={"Environment": "production"})
+    assert eks.describe_addon(clusterName="c", addonName="vpc-cni")["addon"]["tags"] == {
+        "Project": "triptrip", "Environment": "production"}
+    assert eks.list_addons(clusterName="c")["addons"] == ["vpc-cni"]
+    assert eks.delete_addon(clusterName="c", addonName="vpc-cni")["addon"]["status"] == "DELETING"
+    assert eks.list_addons(clusterName="c")["addons"] == []
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        eks.describe_addon(clusterName="c", addonName="vpc-cni")
+
+
+def test_addon_errors_are_eks_errors(eks):
+    with pytest.raises(ClientError, match="ResourceNotFoundException.*No cluster found"):
+        eks.create_addon(clusterName="missing", addonName="vpc-cni", addonVersion="v1.21.1-eksbuild.3")
+    cluster(eks)
+    with pytest.raises(ClientError, match="InvalidParameterException.*not supported.*v1.34.1-eksbuild.2"):
+        eks.create_addon(clusterName="c", addonName="kube-proxy", addonVersion="v1.34.1-eksbuild.2")
+    eks.create_addon(clusterName="c", addonName="kube-proxy", addonVersion="v1.35.0-eksbuild.2")
+    with pytest.raises(ClientError, match="ResourceInUseException"):
+        eks.create_addon(clusterName="c", addonName="kube-proxy", addonVersion="v1.35.0-eksbuild.2")
+
+
+def test_update_addon_answers_an_update_that_describe_update_finds(eks):
+    cluster(eks)
+    eks.create_addon(clusterName="c", addonName="coredns", addonVersion="v1.13.2-eksbuild.1")
+    update = eks.update_addon(clusterName="c", addonName="coredns", configurationValues='{"replicaCount": 3}',
+                              resolveConflicts="OVERWRITE")["update"]
+    assert update["type"] == "AddonUpdate" and update["status"] == "Successful"
+    assert {"type": "ConfigurationValues", "value": '{"replicaCount": 3}'} in update["params"]
+    found = eks.describe_update(name="c", updateId=update["id"], addonName="coredns")["update"]
+    assert found["id"] == update["id"]
+    assert eks.describe_addon(clusterName="c", addonName="coredns")["addon"]["configurationValues"] == '{"replicaCount": 3}'
+    with pytest.raises(ClientError, match="InvalidParameterException"):
+        eks.update_addon(clusterName="c", addonName="coredns", addonVersion="v9.9.9-eksbuild.1")
+
+
+def test_describe_addon_versions_lists_the_builds_for_a_kubernetes_minor(eks):
+    found = eks.describe_addon_versions(addonName="kube-proxy", kubernetesVersion="1.35")["addons"]
+    assert [v["addonVersion"] for a in found for v in a["addonVersions"]] == ["v1.35.0-eksbuild.2"]
+    assert eks.describe_addon_versions(addonName="kube-proxy", kubernetesVersion="1.30")["addons"] == []
+
+
+def test_create_cluster_stores_bootstrap_self_managed_addons(eks, patches):
+    cluster(eks, bootstrapSelfManagedAddons=False)
+    backend = patches.eks_models.eks_backends["123456789012"]["ap-northeast-1"]
+    assert backend.clusters["c"].bootstrap_self_managed_addons is False
+    eks.create_cluster(name="d", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]})
+    assert backend.clusters["d"].bootstrap_self_managed_addons is True  # EKS's default
