@@ -4,8 +4,9 @@ read back through the AWS API; a rerun changes nothing; --check on a fresh accou
 by hand is reported by --check --diff and repaired; bad input fails before any AWS request; destroy is refused
 without confirmation and otherwise goes in order, scheduling the KMS key's deletion.
 
-moto has no add-on or access-entry API: those two are switched off here with extra vars (the only difference
-from the production inventory), and their exact requests are asserted in tests/unit/plugins/modules.
+Access entries (moto has no API for them) and, outside test_07b, the managed add-ons are switched off here
+with extra vars (the only differences from the production inventory); their exact requests are asserted in
+tests/unit/plugins/modules.
 """
 
 from __future__ import annotations
@@ -277,30 +278,35 @@ def module_args_by_item(stdout, key):
 
 
 def test_07b_addon_and_access_entry_roles_send_what_the_inventory_says(root, moto):
-    """moto has no add-on or access-entry API, so these two roles' tasks fail here at their first request (moto's
-    404); -vvv shows the arguments each task gave our modules, which the Stubber tests then take as exact
-    requests. This checks the wiring from the production inventory to those modules."""
+    """The managed add-ons go through the patch layer's add-on API (localenv/moto_server.py, patch 12) and are read
+    back as EKS stores them: version, IRSA role and configuration values from the production inventory, the CNI and
+    kube-proxy first, and a rerun changes nothing. moto has no access-entry API, so that role's task fails at its
+    first request (moto's 404); -vvv shows the arguments it gave our module, which the Stubber tests take as exact
+    requests."""
     env = {**moto, "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
-    res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_addons,eks_access", "-vvv", gaps=[])
-    assert recap["failed"] == 1 and recap["changed"] == 0
-    args = module_args_by_item(res.stdout, "addon_version")
+    res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_addons", "-vvv", gaps=[])
+    assert recap["failed"] == 0 and recap["changed"] >= 1, res.stdout[-3000:]
+    assert list(module_args_by_item(res.stdout, "addon_version"))[:2] == ["vpc-cni", "kube-proxy"]
+    eks = aws("eks")
+    names = eks.list_addons(clusterName=CLUSTER)["addons"]
+    addons = {n: eks.describe_addon(clusterName=CLUSTER, addonName=n)["addon"] for n in names}
+    assert sorted(addons) == ["aws-ebs-csi-driver", "coredns", "kube-proxy", "vpc-cni"], names
     account = aws("sts").get_caller_identity()["Account"]
     role = f"arn:aws:iam::{account}:role/{CLUSTER}"
-    cni = args["vpc-cni"]
-    assert cni["addon_version"] == "v1.21.1-eksbuild.3" and cni["service_account_role_arn"] == f"{role}-vpc-cni"
-    assert cni["configuration_values"] == {"env": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1",
-                                                   "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"},
-                                           "enableNetworkPolicy": "true"}
-    assert args["aws-ebs-csi-driver"]["service_account_role_arn"] == f"{role}-ebs-csi"
-    assert args["coredns"]["configuration_values"]["replicaCount"] == 3
-    assert args["coredns"].get("service_account_role_arn") is None
-    assert args["kube-proxy"]["configuration_values"] == {"mode": "iptables"}
-    assert all(a["resolve_conflicts"] == "OVERWRITE" and a["cluster_name"] == CLUSTER for a in args.values())
-    assert list(args)[:2] == ["vpc-cni", "kube-proxy"], list(args)
-    assert "404" in res.stdout
-    # The access entries play after the add-ons only when those succeed; run them alone.
+    cni = addons["vpc-cni"]
+    assert cni["addonVersion"] == "v1.21.1-eksbuild.3" and cni["serviceAccountRoleArn"] == f"{role}-vpc-cni"
+    assert json.loads(cni["configurationValues"]) == {
+        "env": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1", "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"},
+        "enableNetworkPolicy": "true"}
+    assert addons["aws-ebs-csi-driver"]["serviceAccountRoleArn"] == f"{role}-ebs-csi"
+    assert json.loads(addons["coredns"]["configurationValues"])["replicaCount"] == 3
+    assert "serviceAccountRoleArn" not in addons["coredns"]
+    assert json.loads(addons["kube-proxy"]["configurationValues"]) == {"mode": "iptables"}
+    assert all(a["status"] == "ACTIVE" for a in addons.values())
+    res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_addons", gaps=[])
+    assert recap["failed"] == 0 and recap["changed"] == 0, res.stdout[-3000:]
     res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_access", "-vvv", gaps=[])
-    assert recap["failed"] == 1
+    assert recap["failed"] == 1 and "404" in res.stdout
     (entry,) = module_args_by_item(res.stdout, "principal_arn").values()
     assert entry["principal_arn"] == f"arn:aws:iam::{account}:role/triptrip-platform-admin"
     assert entry["access_policies"] == [{"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
