@@ -332,6 +332,9 @@ def check_version(module, client, params):
     cluster_name, name, version = params["cluster_name"], params["name"], params["addon_version"]
     cluster = describe_cluster(client, cluster_name)
     if cluster is None:
+        if module.check_mode:
+            # --check on a new account: the run would create the cluster first, and the version is checked then.
+            return
         module.fail_json(msg=f"EKS cluster {cluster_name} does not exist: cannot manage its add-on {name}")
     kubernetes = cluster.get("version")
     available = []

@@ -79,6 +79,12 @@ options:
     description: Give the creating principal cluster admin through an access entry. Used at creation only.
     type: bool
     default: false
+  bootstrap_self_managed_addons:
+    description:
+      - Let EKS install the self-managed aws-node, kube-proxy and CoreDNS at creation (EKS's default). C(false)
+        leaves them to the managed add-ons, which can then be created before the first node group (EKS's
+        documented order). Used at creation only; omitted, the request leaves EKS's default.
+    type: bool
   deletion_protection:
     description: Refuse deletion of the cluster until turned off.
     type: bool
@@ -116,6 +122,7 @@ EXAMPLES = r"""
     logging_types: [api, audit, authenticator, controllerManager, scheduler]
     encryption_kms_key_arn: arn:aws:kms:ap-northeast-1:123456789012:key/0000-1111
     authentication_mode: API
+    bootstrap_self_managed_addons: false
     deletion_protection: true
     tags:
       Environment: production
@@ -318,6 +325,8 @@ def create_request(params):
             "authenticationMode": params["authentication_mode"],
             "bootstrapClusterCreatorAdminPermissions": params["bootstrap_cluster_creator_admin_permissions"],
         }
+    if params.get("bootstrap_self_managed_addons") is not None:
+        request["bootstrapSelfManagedAddons"] = params["bootstrap_self_managed_addons"]
     if params.get("deletion_protection") is not None:
         request["deletionProtection"] = params["deletion_protection"]
     if params.get("tags"):
@@ -364,6 +373,7 @@ def main():
             encryption_kms_key_arn=dict(type="str", no_log=False),
             authentication_mode=dict(type="str", choices=["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"]),
             bootstrap_cluster_creator_admin_permissions=dict(type="bool", default=False),
+            bootstrap_self_managed_addons=dict(type="bool"),
             deletion_protection=dict(type="bool"),
             tags=dict(type="dict"),
             purge_tags=dict(type="bool", default=True),

@@ -346,6 +346,24 @@ def test_check_mode_create_makes_no_write_call(run_module, eks):
                                        "service_account_role_arn": ROLE, "tags": {"Environment": "production"}}
 
 
+def test_check_mode_before_the_cluster_exists_plans_the_create(run_module, eks):
+    """--check on a new account: the cluster comes earlier in the same run, so the add-on is planned, not failed."""
+    _, stubber = eks
+    stubber.add_client_error("describe_addon", service_error_code="ResourceNotFoundException", http_status_code=404)
+    stubber.add_client_error("describe_cluster", service_error_code="ResourceNotFoundException", http_status_code=404)
+    result, failed = run(run_module, eks, check=True)
+    assert not failed, result
+    assert result["changed"] is True and result["diff"]["after"]["addon_version"] == VERSION
+
+
+def test_a_real_run_without_the_cluster_fails_naming_it(run_module, eks):
+    _, stubber = eks
+    stubber.add_client_error("describe_addon", service_error_code="ResourceNotFoundException", http_status_code=404)
+    stubber.add_client_error("describe_cluster", service_error_code="ResourceNotFoundException", http_status_code=404)
+    result, failed = run(run_module, eks)
+    assert failed and "EKS cluster triptrip-production does not exist" in result["msg"], result
+
+
 def test_throttling_is_retried(run_module, eks):
     _, stubber = eks
     for _ in range(3):

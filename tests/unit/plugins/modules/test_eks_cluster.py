@@ -20,7 +20,7 @@ ARGS = {
     "subnets": ["subnet-a", "subnet-c", "subnet-d"], "security_groups": ["sg-1"],
     "endpoint_private_access": True, "endpoint_public_access": False,
     "logging_types": ALL_LOGS, "encryption_kms_key_arn": KEY, "authentication_mode": "API",
-    "deletion_protection": True, "tags": {"Environment": "production"},
+    "bootstrap_self_managed_addons": False, "deletion_protection": True, "tags": {"Environment": "production"},
 }
 ACTIVE = {
     "name": "triptrip-production", "arn": ARN, "version": "1.35", "status": "ACTIVE", "roleArn": ROLE,
@@ -76,6 +76,7 @@ def test_create_sends_everything_spec_2_1_2_sets(run_module, eks):
         "logging": {"clusterLogging": [{"types": sorted(ALL_LOGS), "enabled": True}]},
         "encryptionConfig": [{"resources": ["secrets"], "provider": {"keyArn": KEY}}],
         "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
+        "bootstrapSelfManagedAddons": False,
         "deletionProtection": True,
         "tags": {"Environment": "production"},
     })
