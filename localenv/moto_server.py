@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 # Copyright: TripTrip Platform Team
 # Apache License 2.0 (see galaxy.yml)
-"""moto's server with a thin patch layer for EKS fields moto 5.2 accepts and then drops.
+"""moto's server with a thin patch layer for EKS (and one EC2) behaviours of moto 5.2 that differ from AWS.
 
 Run as `python localenv/moto_server.py -H 127.0.0.1 -p PORT` (scripts/localenv does). Every patch below names
-the moto behaviour it corrects. Patches 1-9 are fields moto already receives and stores or answers wrongly. Patches
-10-12 add APIs moto lacks where a playbook must run end to end here (upgrade.yml; the AWS layer's add-on order),
+the moto behaviour it corrects. Patches 1-9 and 13 are fields moto already receives and stores or answers wrongly.
+Patches 10-12 add APIs moto lacks where a playbook must run end to end here (upgrade.yml; the AWS layer's add-on order),
 each stored and answered as the EKS API reference describes, with EKS's errors. What moto lacks and no playbook
 needs end to end (access entries, encryption config association) stays unimplemented: our modules' unit tests
 cover those with botocore's Stubber, asserting the exact request parameters.
@@ -35,6 +35,10 @@ Patches (moto 5.2.5):
     cluster or add-on, ResourceInUseException for an add-on that exists, InvalidParameterException for a version
     that ADDON_VERSIONS does not offer for the cluster's Kubernetes version. create_cluster stores
     `bootstrapSelfManagedAddons` (default true, as EKS) so a test can read what the cluster was created with.
+13. EC2 DescribeTags calls a NAT gateway's resource type `nat-gateway` where EC2 says `natgateway` (the
+    resource-type filter values of https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeTags.html),
+    so a filter on `natgateway` (amazon.aws.ec2_vpc_nat_gateway's tag check) finds no tag and re-tags on every
+    run: described as `natgateway`.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from moto.eks import responses as eks_responses
 from moto.eks import urls as eks_urls
 from moto.eks.exceptions import (InvalidParameterException, InvalidRequestException, ResourceInUseException,
                                  ResourceNotFoundException)
+from moto.ec2 import utils as ec2_utils
 from moto.kms import models as kms_models
 
 EKSResponse = eks_responses.EKSResponse
@@ -392,6 +397,8 @@ def apply():
                  "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)/update$", "{0}/addons/supported-versions$",
                  "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$"):
         eks_urls.url_paths[path] = eks_urls.response.dispatch
+    # patch 13: the shared prefix table moto's tag backend reads (the same dict object, changed in place).
+    ec2_utils.EC2_PREFIX_TO_RESOURCE["nat"] = "natgateway"
     EKSResponse._triptrip_patched = True
 
 

@@ -13,8 +13,8 @@ from urllib.request import Request, urlopen
 import boto3
 from localplatform import PORT_BASES, listening
 
-# moto has no add-on or access-entry API: those two are switched off with extra vars.
-MOTO_GAPS = ["-e", "platform_eks_addons_enabled=false", "-e", '{"platform_eks_access_entries": []}']
+# moto has no access-entry API (the add-on API is in localenv/moto_server.py's patch layer): switched off here.
+MOTO_GAPS = ["-e", '{"platform_eks_access_entries": []}']
 
 
 class Moto:
@@ -49,23 +49,34 @@ class Moto:
         self.api("recorder/reset-recording")
         self.api("recorder/start-recording")
 
-    def recorded_operations(self):
-        """The AWS operations that reached moto since the recording started, in order."""
-        operations = []
+    def recorded_requests(self):
+        """The AWS requests that reached moto since the recording started, in order: (operation, parameters).
+        The operation is the JSON target or query Action, or "METHOD /path" for REST APIs such as EKS; the
+        parameters are the JSON body, or the query/form fields (first value each)."""
+        requests = []
         for line in self.api("recorder/download-recording").splitlines():
             entry = json.loads(line)
             body = entry.get("body") or ""
             if entry.get("body_encoded"):
                 body = base64.b64decode(body).decode(errors="replace")
             target = {k.lower(): v for k, v in entry["headers"].items()}.get("x-amz-target")
-            action = parse_qs(body).get("Action") or parse_qs(urlparse(entry["url"]).query).get("Action")
+            form = {**parse_qs(urlparse(entry["url"]).query), **parse_qs(body)}
             if target:
-                operations.append(target.split(".")[-1])
-            elif action:
-                operations.append(action[0])
+                operation = target.split(".")[-1]
+            elif form.get("Action"):
+                operation = form["Action"][0]
             else:
-                operations.append(f"{entry['method']} {urlparse(entry['url']).path}")
-        return operations
+                operation = f"{entry['method']} {urlparse(entry['url']).path}"
+            try:
+                params = json.loads(body) if body.lstrip().startswith("{") else {k: v[0] for k, v in form.items()}
+            except json.JSONDecodeError:
+                params = {}
+            requests.append((operation, params))
+        return requests
+
+    def recorded_operations(self):
+        """The AWS operations that reached moto since the recording started, in order."""
+        return [operation for operation, _ in self.recorded_requests()]
 
     def client(self, service):
         return boto3.client(service, endpoint_url=self.url, region_name="ap-northeast-1",

@@ -204,3 +204,21 @@ def test_create_cluster_stores_bootstrap_self_managed_addons(eks, patches):
     assert backend.clusters["c"].bootstrap_self_managed_addons is False
     eks.create_cluster(name="d", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]})
     assert backend.clusters["d"].bootstrap_self_managed_addons is True  # EKS's default
+
+
+def test_nat_gateway_tags_are_described_with_ec2s_resource_type(patches):
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="ap-northeast-1")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.96.0/24")["Subnet"]["SubnetId"]
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip, TagSpecifications=[
+            {"ResourceType": "natgateway", "Tags": [{"Key": "Name", "Value": "n"}]}])["NatGateway"]["NatGatewayId"]
+        tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [nat]},
+                                          {"Name": "resource-type", "Values": ["natgateway"]}])["Tags"]
+        assert [(t["Key"], t["ResourceType"]) for t in tags] == [("Name", "natgateway")]
+        # Other resource types keep moto's names, which are EC2's (the patch touches the NAT gateway only).
+        assert ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [subnet]}])["Tags"] == []
+        ec2.create_tags(Resources=[subnet], Tags=[{"Key": "k", "Value": "v"}])
+        assert [t["ResourceType"] for t in ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [subnet]}])["Tags"]] \
+            == ["subnet"]
