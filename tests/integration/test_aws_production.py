@@ -4,9 +4,10 @@ read back through the AWS API; a rerun changes nothing; --check on a fresh accou
 by hand is reported by --check --diff and repaired; bad input fails before any AWS request; destroy is refused
 without confirmation and otherwise goes in order, scheduling the KMS key's deletion.
 
-Access entries (moto has no API for them) and, outside test_07b, the managed add-ons are switched off here
-with extra vars (the only differences from the production inventory); their exact requests are asserted in
-tests/unit/plugins/modules.
+Access entries (moto has no API for them) are switched off with extra vars (the only difference from the
+production inventory); their exact requests are asserted in tests/unit/plugins/modules. The managed add-ons go
+through the patch layer's add-on API. After the converge, the EKS readiness rules (readiness.py) read the account
+and the requests in order: what real AWS needs for nodes to join and serve, which moto does not enforce.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import json
 import re
 
 import pytest
-from awsmoto import MOTO_GAPS, Moto, run_playbook
+import readiness
+from awsmoto import MOTO_GAPS, Moto, changed_items, run_playbook
 from summary import record
 
 CLUSTER = "triptrip-production"
@@ -49,10 +51,15 @@ def account_resources():
         "launch_templates": len(aws("ec2").describe_launch_templates()["LaunchTemplates"]),
         "oidc_providers": len(aws("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]),
         "keys": len([a for a in aws("kms").list_aliases()["Aliases"] if not a["AliasName"].startswith("alias/aws/")]),
+        "internet_gateways": len(aws("ec2").describe_internet_gateways()["InternetGateways"]),
+        "elastic_ips": len(aws("ec2").describe_addresses()["Addresses"]),
+        "nat_gateways": len([n for n in aws("ec2").describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"]),
+        "vpc_endpoints": len([e for e in aws("ec2").describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() != "deleted"]),
     }
 
 
-EMPTY = {"vpcs": 0, "clusters": [], "roles": [], "launch_templates": 0, "oidc_providers": 0, "keys": 0}
+EMPTY = {"vpcs": 0, "clusters": [], "roles": [], "launch_templates": 0, "oidc_providers": 0, "keys": 0,
+         "internet_gateways": 0, "elastic_ips": 0, "nat_gateways": 0, "vpc_endpoints": 0}
 
 
 def test_01_check_on_a_fresh_account_creates_nothing(root, moto):
@@ -67,8 +74,13 @@ def test_01_check_on_a_fresh_account_creates_nothing(root, moto):
     assert writes == [], writes
 
 
+CONVERGE = {}  # the first converge's requests, in order, for the readiness rules
+
+
 def test_02_converge_builds_what_the_spec_asks(root, moto):
+    start_recording()
     res, recap = playbook(root, moto, "playbooks/aws.yml")
+    CONVERGE["requests"] = _MOTO.recorded_requests()
     assert recap["failed"] == 0, res.stdout[-4000:]
     cluster = aws("eks").describe_cluster(name=CLUSTER)["cluster"]
     vpc = cluster["resourcesVpcConfig"]
@@ -84,6 +96,35 @@ def test_02_converge_builds_what_the_spec_asks(root, moto):
     assert cluster["deletionProtection"] is True
     groups = aws("logs").describe_log_groups(logGroupNamePrefix=f"/aws/eks/{CLUSTER}/cluster")["logGroups"]
     assert [g["retentionInDays"] for g in groups] == [90]
+    # Egress (production: a NAT gateway per zone): each node subnet routes 0.0.0.0/0 to the NAT gateway of its own
+    # zone, which sits in a public subnet of that zone routed to the VPC's internet gateway.
+    ec2 = aws("ec2")
+    vpc_id = ec2.describe_subnets(SubnetIds=vpc["subnetIds"][:1])["Subnets"][0]["VpcId"]  # moto's cluster has no vpcId
+    vpc_filter = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    subnets = {s["SubnetId"]: s for s in ec2.describe_subnets(Filters=vpc_filter)["Subnets"]}
+    (igw,) = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]
+    nats = {n["NatGatewayId"]: n for n in ec2.describe_nat_gateways(Filter=vpc_filter)["NatGateways"] if n["State"] == "available"}
+    assert len(nats) == 3 and {subnets[n["SubnetId"]]["AvailabilityZone"] for n in nats.values()} == {
+        "ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"}
+    tables = ec2.describe_route_tables(Filters=vpc_filter)["RouteTables"]
+    default_route = {a["SubnetId"]: next((r.get("NatGatewayId") or r.get("GatewayId")) for r in t["Routes"]
+                                         if r.get("DestinationCidrBlock") == "0.0.0.0/0")
+                     for t in tables for a in t.get("Associations", []) if a.get("SubnetId")}
+    for subnet_id in vpc["subnetIds"]:
+        nat = nats[default_route[subnet_id]]
+        assert subnets[nat["SubnetId"]]["AvailabilityZone"] == subnets[subnet_id]["AvailabilityZone"]
+        assert default_route[nat["SubnetId"]] == igw["InternetGatewayId"]
+    public = [s for s in subnets.values() if {"Key": "kubernetes.io/role/elb", "Value": "1"} in s.get("Tags", [])]
+    assert sorted(s["CidrBlock"] for s in public) == ["10.0.96.0/24", "10.0.97.0/24", "10.0.98.0/24"]
+
+
+def test_02b_eks_readiness_rules_hold(moto):
+    """What AWS documents a working cluster needs and moto does not enforce (tests/integration/readiness.py)."""
+    state = readiness.gather(aws, CLUSTER, CONVERGE["requests"], "internet-facing")
+    results = readiness.check(state)
+    for name, document, held, evidence in results:
+        record("EKS readiness (AWS, production, egress nat)", name, document, held, evidence)
+    assert [(name, evidence) for name, _, held, evidence in results if not held] == []
 
 
 SPEC_GROUPS = {
@@ -222,7 +263,7 @@ def test_05_verify_passes_and_a_rerun_changes_nothing(root, moto):
     assert recap["failed"] == 0, res.stdout[-4000:]
     start_recording()
     res, recap = playbook(root, moto, "playbooks/aws.yml")
-    assert recap == {"changed": 0, "failed": 0}, res.stdout[-4000:]
+    assert recap == {"changed": 0, "failed": 0}, (changed_items(res.stdout), res.stdout[-4000:])
     writes = [op for op in recorded_operations() if op.startswith(("POST /clusters", "DELETE ", "Create", "Put",
                                                                    "Attach", "Tag", "Update", "Schedule"))]
     assert writes == [], writes
@@ -278,15 +319,12 @@ def module_args_by_item(stdout, key):
 
 
 def test_07b_addon_and_access_entry_roles_send_what_the_inventory_says(root, moto):
-    """The managed add-ons go through the patch layer's add-on API (localenv/moto_server.py, patch 12) and are read
-    back as EKS stores them: version, IRSA role and configuration values from the production inventory, the CNI and
-    kube-proxy first, and a rerun changes nothing. moto has no access-entry API, so that role's task fails at its
-    first request (moto's 404); -vvv shows the arguments it gave our module, which the Stubber tests take as exact
-    requests."""
+    """The managed add-ons went through the patch layer's add-on API (localenv/moto_server.py, patch 12) in the
+    converge (their order is a readiness rule, test_02b) and are read back as EKS stores them: version, IRSA role and
+    configuration values from the production inventory; a rerun of the add-on roles changes nothing. moto has no
+    access-entry API, so that role's task fails at its first request (moto's 404); -vvv shows the arguments it gave
+    our module, which the Stubber tests take as exact requests."""
     env = {**moto, "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
-    res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_addons", "-vvv", gaps=[])
-    assert recap["failed"] == 0 and recap["changed"] >= 1, res.stdout[-3000:]
-    assert list(module_args_by_item(res.stdout, "addon_version"))[:2] == ["vpc-cni", "kube-proxy"]
     eks = aws("eks")
     names = eks.list_addons(clusterName=CLUSTER)["addons"]
     addons = {n: eks.describe_addon(clusterName=CLUSTER, addonName=n)["addon"] for n in names}
@@ -324,6 +362,11 @@ BAD_INPUT = [
      "platform_private_subnets="),
     ({"platform_eks_log_retention_days": 91}, "platform_eks_log_retention_days"),
     ({"platform_irsa_roles_overrides": {"keda": {"service_account": "Keda Operator"}}}, "platform_irsa_roles.keda="),
+    ({"platform_network_egress": "proxy"}, "value of platform_network_egress must be one of: nat, endpoints, got: proxy"),
+    ({"platform_network_nat_gateways": 0}, "platform_network_nat_gateways=0 must be a whole number from 1"),
+    ({"platform_network_nat_gateways": 4}, "platform_network_nat_gateways=4 must be a whole number from 1"),
+    ({"platform_network_egress": "endpoints"},
+     "platform_addons.aws_load_balancer_controller.ingress triptrip-public (scheme=internet-facing) is internet-facing"),
 ]
 
 
@@ -334,6 +377,56 @@ def test_08_bad_input_fails_before_any_aws_request(root, moto, extra, message):
     assert recap["failed"] == 1 and recap["changed"] == 0
     assert message in res.stdout, res.stdout[-3000:]
     assert recorded_operations() == []
+
+
+def adopted_vpc(with_nat):
+    """Another team's VPC in moto: two private subnets in two zones; with_nat routes them to a NAT gateway in a
+    public subnet (not tagged for load balancers). Returns (vpc id, private subnet ids, clean-up)."""
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    private = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{i}.0/24", AvailabilityZone=f"ap-northeast-1{z}")["Subnet"]["SubnetId"]
+               for i, z in enumerate("ac")]
+    undo = []
+    if with_nat:
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.50.9.0/24", AvailabilityZone="ap-northeast-1a")["Subnet"]["SubnetId"]
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+        table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+        associations = [ec2.associate_route_table(RouteTableId=table, SubnetId=s)["AssociationId"] for s in private]
+        undo = [*(lambda a=a: ec2.disassociate_route_table(AssociationId=a) for a in associations),
+                lambda: ec2.delete_route_table(RouteTableId=table), lambda: ec2.delete_nat_gateway(NatGatewayId=nat),
+                lambda: ec2.release_address(AllocationId=eip), lambda: ec2.delete_subnet(SubnetId=public),
+                lambda: ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc),
+                lambda: ec2.delete_internet_gateway(InternetGatewayId=igw)]
+
+    def clean_up():
+        for step in [*undo, *(lambda s=s: ec2.delete_subnet(SubnetId=s) for s in private), lambda: ec2.delete_vpc(VpcId=vpc)]:
+            step()
+    return vpc, private, clean_up
+
+
+@pytest.mark.parametrize(("with_nat", "message"), [
+    (False, "has no egress: its route table"),
+    (True, "an internet-facing load balancer is configured, but the VPC has public subnets"),
+], ids=["no-egress", "no-public-subnets"])
+def test_08b_an_adopted_vpc_without_egress_or_public_subnets_is_refused_read_only(root, moto, with_nat, message):
+    """The preflight of an adopted VPC reads it (subnets, route tables, endpoints) and names what it lacks before
+    any change: a first run would otherwise end in node groups failing after half an hour (NodeCreationFailure)."""
+    vpc, private, clean_up = adopted_vpc(with_nat)
+    try:
+        start_recording()
+        res, recap = playbook(root, moto, "playbooks/aws.yml", "-e",
+                              json.dumps({"platform_vpc_id": vpc, "platform_subnet_ids": private}))
+        assert recap["failed"] == 1 and recap["changed"] == 0, res.stdout[-3000:]
+        assert message in res.stdout, res.stdout[-3000:]
+        if not with_nat:
+            assert all(f"subnet {s} has no egress" in res.stdout for s in private)
+        assert [op for op in recorded_operations() if not op.startswith(("Describe", "Get", "List"))] == []
+    finally:
+        clean_up()
 
 
 def test_09_destroy_is_refused_without_confirmation(root, moto):
@@ -366,7 +459,11 @@ def test_10_destroy_goes_in_order_and_keeps_the_key(root, moto):
     operations = recorded_operations()
     deletes = [op for op in operations if op.startswith("DELETE /clusters")]
     cluster_delete = deletes.index(f"DELETE /clusters/{CLUSTER}")
-    assert len(deletes[:cluster_delete]) == 5 and all("/node-groups/" in op for op in deletes[:cluster_delete]), deletes
+    # The managed add-ons and the five node groups go before the cluster itself.
+    before_cluster = deletes[:cluster_delete]
+    assert sum("/node-groups/" in op for op in before_cluster) == 5, deletes
+    assert sum("/addons/" in op for op in before_cluster) == 4, deletes
+    assert len(before_cluster) == 9, deletes
     assert operations.index("DeleteRole") > operations.index(f"DELETE /clusters/{CLUSTER}")
     assert "ScheduleKeyDeletion" in operations and "DeleteVpc" in operations
     assert aws("kms").describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"

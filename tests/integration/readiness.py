@@ -1,0 +1,192 @@
+"""EKS readiness rules: what AWS documents a working EKS cluster needs and moto does not enforce (it runs no nodes,
+routes no packets and creates a cluster with any role, in any order). Each rule reads the account's state after a
+converge, as the AWS API describes it, plus the requests the converge sent in order (the moto recorder), and
+names the document it comes from. `gather` reads the state; `check` applies every rule to it.
+
+The state is plain data in the API's own shape so that tests/integration/test_readiness_rules.py can break one
+thing at a time and see the rule that must catch it fail."""
+
+from __future__ import annotations
+
+import re
+
+# What the nodes need to join (ECR api/dkr for images, EC2 for the VPC CNI, STS for IRSA) and what the platform's
+# controllers call (CloudWatch Logs: Fluent Bit; Elastic Load Balancing: the LB controller; Auto Scaling: the
+# cluster autoscaler; SQS: KEDA; Secrets Manager: External Secrets). S3 (image layers) is a gateway endpoint.
+PRIVATE_CLUSTER_ENDPOINTS = ["ec2", "ecr.api", "ecr.dkr", "sts", "logs", "elasticloadbalancing", "autoscaling",
+                             "sqs", "secretsmanager"]
+POD_NETWORK_ADDONS = ["vpc-cni", "kube-proxy"]
+CNI_POLICY = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
+ANYWHERE = "0.0.0.0/0"
+
+
+def eks_operation(operation: str) -> str:
+    """The EKS REST request's API name (CreateCluster, CreateAddon, CreateNodegroup), else the operation."""
+    for pattern, name in ((r"POST /clusters$", "CreateCluster"), (r"POST /clusters/[^/]+/addons$", "CreateAddon"),
+                          (r"POST /clusters/[^/]+/node-groups$", "CreateNodegroup"),
+                          (r"POST /clusters/[^/]+/access-entries$", "CreateAccessEntry")):
+        if re.match(pattern, operation):
+            return name
+    return operation
+
+
+def gather(aws, cluster_name: str, requests: list[tuple[str, dict]], ingress_scheme: str) -> dict:
+    """The state the rules read: the cluster, its VPC's network, node groups, add-ons and roles, the requests."""
+    eks, ec2, iam = aws("eks"), aws("ec2"), aws("iam")
+    cluster = eks.describe_cluster(name=cluster_name)["cluster"]
+    node_subnets = cluster["resourcesVpcConfig"]["subnetIds"]
+    vpc_id = ec2.describe_subnets(SubnetIds=node_subnets[:1])["Subnets"][0]["VpcId"]
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    roles = {}
+    for role in iam.list_roles()["Roles"]:
+        attached = iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
+        roles[role["Arn"]] = sorted(p["PolicyArn"] for p in attached)
+    return {
+        "vpc_id": vpc_id,
+        "node_subnets": node_subnets,
+        "ingress_scheme": ingress_scheme,
+        "subnets": ec2.describe_subnets(Filters=in_vpc)["Subnets"],
+        "route_tables": ec2.describe_route_tables(Filters=in_vpc)["RouteTables"],
+        "nat_gateways": ec2.describe_nat_gateways(Filter=in_vpc)["NatGateways"],
+        "internet_gateways": ec2.describe_internet_gateways(
+            Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"],
+        "endpoints": ec2.describe_vpc_endpoints(Filters=in_vpc)["VpcEndpoints"],
+        "nodegroups": [eks.describe_nodegroup(clusterName=cluster_name, nodegroupName=n)["nodegroup"]
+                       for n in eks.list_nodegroups(clusterName=cluster_name)["nodegroups"]],
+        "addons": {n: eks.describe_addon(clusterName=cluster_name, addonName=n)["addon"]
+                   for n in eks.list_addons(clusterName=cluster_name)["addons"]},
+        "roles": roles,
+        "requests": [(eks_operation(op), params) for op, params in requests],
+    }
+
+
+def route_table_of(state: dict, subnet_id: str) -> dict | None:
+    """The subnet's explicitly associated route table, else the VPC's main one (as EC2 routes)."""
+    tables = state["route_tables"]
+    for table in tables:
+        if any(a.get("SubnetId") == subnet_id for a in table.get("Associations", [])):
+            return table
+    return next((t for t in tables if any(a.get("Main") for a in t.get("Associations", []))), None)
+
+
+def default_route(table: dict | None) -> dict:
+    if not table:
+        return {}
+    return next((r for r in table["Routes"] if r.get("DestinationCidrBlock") == ANYWHERE
+                 and r.get("State", "active") == "active"), {})
+
+
+def internet_routed(state: dict, subnet_id: str) -> bool:
+    """0.0.0.0/0 of the subnet goes to an internet gateway attached to the VPC."""
+    igws = {g["InternetGatewayId"] for g in state["internet_gateways"]
+            if any(a.get("VpcId") == state["vpc_id"] and a.get("State") in ("available", "attached")
+                   for a in g.get("Attachments", []))}
+    return default_route(route_table_of(state, subnet_id)).get("GatewayId") in igws
+
+
+def subnet_egress(state: dict, subnet_id: str) -> str:
+    """'' when the node subnet reaches what nodes need, else what it lacks."""
+    nats = {n["NatGatewayId"]: n for n in state["nat_gateways"] if n["State"] == "available"}
+    table = route_table_of(state, subnet_id)
+    nat = nats.get(default_route(table).get("NatGatewayId"))
+    if nat:
+        return "" if internet_routed(state, nat["SubnetId"]) else f"its NAT gateway's subnet {nat['SubnetId']} has no internet route"
+    zone = next(s["AvailabilityZone"] for s in state["subnets"] if s["SubnetId"] == subnet_id)
+    zones = {s["SubnetId"]: s["AvailabilityZone"] for s in state["subnets"]}
+    services = {}
+    for endpoint in state["endpoints"]:
+        if endpoint.get("State", "available").lower() != "available":
+            continue
+        service = endpoint["ServiceName"].split(".", 3)[-1]
+        if endpoint["VpcEndpointType"] == "Gateway":
+            if table and table["RouteTableId"] in endpoint.get("RouteTableIds", []):
+                services[service] = True
+        elif endpoint.get("PrivateDnsEnabled") and zone in {zones.get(s) for s in endpoint.get("SubnetIds", [])}:
+            services[service] = True
+    missing = [s for s in [*PRIVATE_CLUSTER_ENDPOINTS, "s3"] if s not in services]
+    if not missing:
+        return ""
+    return f"no NAT route and no endpoint (private DNS, in {zone}) for {', '.join(missing)}"
+
+
+def rule_node_subnet_egress(state):
+    lacking = {s: subnet_egress(state, s) for s in state["node_subnets"]}
+    lacking = {s: why for s, why in lacking.items() if why}
+    return not lacking and len(state["node_subnets"]) >= 2, lacking or f"{len(state['node_subnets'])} node subnets"
+
+
+def rule_load_balancer_subnets(state):
+    tag = "kubernetes.io/role/elb" if state["ingress_scheme"] == "internet-facing" else "kubernetes.io/role/internal-elb"
+    tagged = [s for s in state["subnets"] if {"Key": tag, "Value": "1"} in s.get("Tags", [])]
+    if state["ingress_scheme"] == "internet-facing":
+        tagged = [s for s in tagged if internet_routed(state, s["SubnetId"])]
+    zones = sorted({s["AvailabilityZone"] for s in tagged})
+    return len(zones) >= 2, f"{tag}=1 ({state['ingress_scheme']}) in {zones}"
+
+
+def create_calls(state, operation):
+    return [(i, params) for i, (op, params) in enumerate(state["requests"]) if op == operation]
+
+
+def rule_pod_network_before_nodes(state):
+    (cluster,) = [params for _, params in create_calls(state, "CreateCluster")] or [{}]
+    addons = {params.get("addonName"): i for i, params in create_calls(state, "CreateAddon")}
+    first_group = min((i for i, _ in create_calls(state, "CreateNodegroup")), default=None)
+    late = [a for a in POD_NETWORK_ADDONS if a not in addons or first_group is None or addons[a] > first_group]
+    bootstrap = cluster.get("bootstrapSelfManagedAddons", True)
+    held = bool(cluster) and bootstrap is False and not late
+    return held, f"bootstrapSelfManagedAddons={bootstrap}, CreateAddon {addons}, first CreateNodegroup #{first_group}"
+
+
+def rule_cni_role(state):
+    role = state["addons"].get("vpc-cni", {}).get("serviceAccountRoleArn")
+    policies = state["roles"].get(role, [])
+    return CNI_POLICY in policies, f"vpc-cni role {role}: {policies}"
+
+
+def passed_roles(operation, params):
+    """The role ARNs an EKS create call hands to EKS."""
+    keys = {"CreateCluster": ["roleArn"], "CreateNodegroup": ["nodeRole"], "CreateAddon": ["serviceAccountRoleArn"]}
+    return [params[k] for k in keys.get(operation, []) if params.get(k)]
+
+
+def rule_roles_exist_before_use(state):
+    created, late, passed = {}, [], 0
+    for i, (op, params) in enumerate(state["requests"]):
+        if op == "CreateRole":
+            created.setdefault(params.get("RoleName"), i)
+        for arn in passed_roles(op, params):
+            passed += 1
+            name = arn.rsplit("/", 1)[-1]
+            if name in created:
+                continue
+            if any(o == "CreateRole" and p.get("RoleName") == name for o, p in state["requests"][i:]):
+                late.append(f"{op} #{i}: {name} created after the call")
+            elif arn not in state["roles"]:
+                late.append(f"{op} #{i}: {name} does not exist")
+    return passed > 0 and not late, late or f"{passed} role-passing calls, each after its role"
+
+
+RULES = [
+    ("node subnets have egress", "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html, "
+     "https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html", rule_node_subnet_egress),
+    ("load balancer subnets tagged in 2+ zones", "https://kubernetes-sigs.github.io/aws-load-balancer-controller/"
+     "latest/deploy/subnet_discovery/", rule_load_balancer_subnets),
+    ("bootstrapSelfManagedAddons=false, vpc-cni and kube-proxy before the first node group",
+     "https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html, "
+     "https://docs.aws.amazon.com/eks/latest/userguide/eks-networking-add-ons.html", rule_pod_network_before_nodes),
+    ("vpc-cni's role holds AmazonEKS_CNI_Policy", "https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html",
+     rule_cni_role),
+    ("every role a create call passes exists before the call",
+     "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency",
+     rule_roles_exist_before_use),
+]
+
+
+def check(state: dict) -> list[tuple[str, str, bool, str]]:
+    """(rule, document, held, evidence) of every rule."""
+    results = []
+    for name, document, rule in RULES:
+        held, evidence = rule(state)
+        results.append((name, document, bool(held), str(evidence)))
+    return results
