@@ -25,6 +25,8 @@ description:
   - Supports check mode and diff (the managed fields I(addon_version), I(configuration_values),
     I(service_account_role_arn) and I(tags), before and after).
   - Calls retry with jittered backoff on throttling (C(ThrottlingException)) and transient errors.
+  - Calls that pass an IAM role retry for up to 90 seconds while EKS answers that the role cannot be assumed or
+    lacks its policies (IAM's eventual consistency right after the role is created).
 author:
   - TripTrip Platform Team
 options:
@@ -207,7 +209,8 @@ except ImportError:  # only to read a configuration someone set in YAML
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import describe_cluster, eks_client, snake
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import (
+    call_passing_role, describe_cluster, eks_client, snake)
 
 POLL_SECONDS = 10
 ADDON_FAILED = ("CREATE_FAILED", "DEGRADED", "UPDATE_FAILED", "DELETE_FAILED")
@@ -473,7 +476,7 @@ def main():
                 check_version(module, client, params)
             request = create_request(params)
             if not module.check_mode:
-                addon = client.create_addon(aws_retry=True, **request)["addon"]
+                addon = call_passing_role(client.create_addon, **request)["addon"]
                 if params["wait"]:
                     addon = wait_active(module, client)
             after = {k: v for k, v in desired_settings(params, settings({})).items() if v not in (None, {})}
@@ -492,7 +495,7 @@ def main():
         if changed and not module.check_mode:
             update = {}
             if request:
-                update = client.update_addon(aws_retry=True, **request).get("update") or {}
+                update = call_passing_role(client.update_addon, **request).get("update") or {}
                 if update.get("status") in ("Failed", "Cancelled"):
                     module.fail_json(msg=f"Update of EKS add-on {name} on cluster {cluster_name} ended "
                                          f"{update['status']}: {update_errors(update)}", update=snake(update))

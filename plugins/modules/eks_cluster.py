@@ -20,6 +20,8 @@ description:
     a message naming the option, before any change.
   - Compares desired and actual first and calls AWS only when they differ. Supports check mode and diff.
   - Calls retry with jittered backoff on throttling (C(ThrottlingException)) and transient errors.
+  - Calls that pass an IAM role retry for up to 90 seconds while EKS answers that the role cannot be assumed or
+    lacks its policies (IAM's eventual consistency right after the role is created).
 author:
   - TripTrip Platform Team
 options:
@@ -151,7 +153,8 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import describe_cluster, eks_client, snake
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import (
+    call_passing_role, describe_cluster, eks_client, snake)
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
@@ -406,7 +409,7 @@ def main():
                 module.fail_json(msg=f"to create EKS cluster {name}, set {', '.join(missing)}")
             request = create_request(params)
             if not module.check_mode:
-                client.create_cluster(aws_retry=True, **request)
+                call_passing_role(client.create_cluster, **request)
                 wait_for(module, client, name)
                 cluster = describe_cluster(client, name)
             module.exit_json(changed=True, updates=[{"call": "create_cluster", "what": "cluster"}],

@@ -26,6 +26,8 @@ description:
   - Supports check mode (reports what would change, calls no write API) and diff (the managed settings before
     and after, in snake_case).
   - Calls retry with jittered backoff on throttling (C(ThrottlingException)) and transient errors.
+  - Calls that pass an IAM role retry for up to 90 seconds while EKS answers that the role cannot be assumed or
+    lacks its policies (IAM's eventual consistency right after the role is created).
   - Written instead of community.aws.eks_nodegroup, which crashes on a taint value change, misses label value
     changes, fails on tag changes, enforces the desired size on every run, under-reports in check mode and does
     not know the AL2023 AMI types.
@@ -315,7 +317,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import call_passing_role, eks_client
 
 AMI_TYPES = [
     "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA",
@@ -823,7 +825,7 @@ def ensure_created(module, client):
                              f"{' and '.join(missing)}")
     nodegroup = None
     if not module.check_mode:
-        nodegroup = client.create_nodegroup(aws_retry=True, **create_request(params))["nodegroup"]
+        nodegroup = call_passing_role(client.create_nodegroup, **create_request(params))["nodegroup"]
         if params["wait"]:
             nodegroup = wait_for_nodegroup(module, client)
     module.exit_json(changed=True, updates=[{"call": "create_nodegroup", "what": ["nodegroup"]}],

@@ -412,3 +412,15 @@ def test_wait_times_out_with_the_last_status(run_module, eks, monkeypatch):
     result, failed = run(run_module, eks, replace={"cluster_name": CLUSTER_NAME, "name": "vpc-cni", "wait_timeout": 25})
     assert failed, result
     assert "Timed out after 25 s" in result["msg"] and "vpc-cni" in result["msg"] and "CREATING" in result["msg"]
+
+
+def test_create_retries_while_iam_has_not_propagated_the_irsa_role(run_module, eks):
+    _, stubber = eks
+    describe(stubber)
+    stubber.add_client_error("create_addon", service_error_code="InvalidParameterException", http_status_code=400,
+                             service_message=f"Role with arn: {ROLE}, could not be assumed because it does not exist"
+                                             " or the trusted entity is not correct")
+    stubber.add_response("create_addon", addon(status="CREATING"), {**ADDON_KEY, "resolveConflicts": "OVERWRITE"})
+    result, failed = run(run_module, eks, replace={"cluster_name": CLUSTER_NAME, "name": "vpc-cni", "wait": False})
+    assert not failed, result
+    assert result["changed"] is True and result["addon"]["status"] == "CREATING"

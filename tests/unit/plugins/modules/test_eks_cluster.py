@@ -204,3 +204,29 @@ def test_failed_update_fails_the_task(run_module, eks):
                          {"name": "triptrip-production", "updateId": "u-9"})
     result, failed = run(run_module, eks)
     assert failed and "ended Failed" in result["msg"]
+
+
+def test_create_retries_while_iam_has_not_propagated_the_new_role(run_module, eks):
+    _, stubber = eks
+    describe(stubber)
+    not_yet = (f"Role with arn: {ROLE}, could not be assumed because it does not exist or the trusted entity is "
+               "not correct")
+    for _ in range(2):
+        stubber.add_client_error("create_cluster", service_error_code="InvalidParameterException",
+                                 service_message=not_yet, http_status_code=400)
+    stubber.add_response("create_cluster", {"cluster": {**ACTIVE, "status": "CREATING"}})
+    describe(stubber, with_changes())
+    describe(stubber, with_changes())
+    result, failed = run(run_module, eks)
+    assert not failed, result
+    assert result["updates"] == [{"call": "create_cluster", "what": "cluster"}]
+
+
+def test_create_fails_at_once_on_an_invalid_parameter_that_is_not_the_role(run_module, eks):
+    _, stubber = eks
+    describe(stubber)
+    stubber.add_client_error("create_cluster", service_error_code="InvalidParameterException",
+                             service_message="Subnets specified must be in at least two different AZs",
+                             http_status_code=400)
+    result, failed = run(run_module, eks)
+    assert failed and "at least two different AZs" in result["msg"], result

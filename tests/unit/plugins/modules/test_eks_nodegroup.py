@@ -541,3 +541,18 @@ def test_delete_of_an_absent_nodegroup_makes_no_call(run_module, eks):
     describe(stubber)
     result, failed = run(run_module, eks, {"state": "absent"})
     assert not failed and result["changed"] is False, result
+
+
+def test_create_retries_while_the_node_role_lacks_its_just_attached_policies(run_module, eks, no_sleep):
+    _, stubber = eks
+    describe(stubber)
+    stubber.add_client_error("create_nodegroup", service_error_code="InvalidParameterException", http_status_code=400,
+                             service_message="The provided role doesn't have the Amazon EKS Managed Policies "
+                                             "associated with it. Please ensure the following policies "
+                                             "[arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy] are attached")
+    stubber.add_response("create_nodegroup", nodegroup(status="CREATING"))
+    describe(stubber, nodegroup())
+    result, failed = run(run_module, eks)
+    assert not failed, result
+    assert result["updates"] == [{"call": "create_nodegroup", "what": ["nodegroup"]}]
+    assert no_sleep[0] == 2  # the role's wait, then the node group's poll
