@@ -15,6 +15,9 @@ import yaml
 DEAD_AWS = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 TWO_ZONES = [{"az": "ap-northeast-1a", "cidr": "10.0.0.0/19"}, {"az": "ap-northeast-1c", "cidr": "10.0.32.0/19"}]
 DR_IN_TOKYO = [{"az": f"ap-northeast-1{z}", "cidr": f"10.10.{n}.0/19"} for z, n in (("a", 0), ("c", 32), ("d", 64))]
+# Their public subnets, in the same zones (the network check would otherwise stop first, on the zones).
+TWO_ZONES_PUBLIC = [{"az": "ap-northeast-1a", "cidr": "10.0.96.0/24"}, {"az": "ap-northeast-1c", "cidr": "10.0.97.0/24"}]
+DR_IN_TOKYO_PUBLIC = [{"az": f"ap-northeast-1{z}", "cidr": f"10.10.{n}.0/24"} for z, n in (("a", 96), ("c", 97), ("d", 98))]
 TINY = {name: {"scaling": {"min_size": 0, "max_size": 1, "desired_size": 0}}
         for name in ("general", "compute", "memory", "spot", "gpu")}
 
@@ -22,7 +25,8 @@ TINY = {name: {"scaling": {"min_size": 0, "max_size": 1, "desired_size": 0}}
 BROKEN = [
     ("public-endpoint", "production", {"platform_eks_endpoint_public_access": True},
      "platform_eks_endpoint_public_access=True: production must have a private endpoint only"),
-    ("two-zones", "production", {"platform_private_subnets": TWO_ZONES},
+    ("two-zones", "production", {"platform_private_subnets": TWO_ZONES,
+                                         "platform_public_subnets": TWO_ZONES_PUBLIC, "platform_network_nat_gateways": 2},
      "platform_private_subnets zones=[\"ap-northeast-1a\", \"ap-northeast-1c\"]: production must span at least 3"),
     ("no-deletion-protection", "dr", {"platform_eks_deletion_protection": False},
      "platform_eks_deletion_protection=False: dr must protect its cluster from deletion"),
@@ -53,7 +57,8 @@ BROKEN = [
         "disk": {"size_gb": 100, "type": "gp3", "iops": 3000, "throughput": 125, "encrypted": True},
         "labels": {}, "taints": [], "update_config": {"max_unavailable_percentage": 33}}}},
      "every key of platform_node_groups"),
-    ("dr-in-production-region", "dr", {"platform_aws_region": "ap-northeast-1", "platform_private_subnets": DR_IN_TOKYO},
+    ("dr-in-production-region", "dr", {"platform_aws_region": "ap-northeast-1", "platform_private_subnets": DR_IN_TOKYO,
+                                       "platform_public_subnets": DR_IN_TOKYO_PUBLIC},
      "platform_aws_region=ap-northeast-1: dr must run in another region than production's"),
 ]
 

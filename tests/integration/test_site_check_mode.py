@@ -152,6 +152,24 @@ def test_an_existing_vpc_and_subnets_are_adopted_not_created(root, platform):
     vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{i * 32}.0/19", AvailabilityZone=f"ap-northeast-1{z}")["Subnet"]["SubnetId"]
                for i, z in enumerate("acd")]
+    # ... with its way out: public subnets (tagged for internet-facing ALBs) behind an internet gateway, and one
+    # NAT gateway the private subnets route to. Preflight checks both read-only.
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    public = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{96 + i}.0/24", AvailabilityZone=f"ap-northeast-1{z}",
+                                TagSpecifications=[{"ResourceType": "subnet", "Tags": [
+                                    {"Key": "kubernetes.io/role/elb", "Value": "1"}]}])["Subnet"]["SubnetId"]
+              for i, z in enumerate("ac")]
+    public_routes = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public_routes, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    for subnet in public:
+        ec2.associate_route_table(RouteTableId=public_routes, SubnetId=subnet)
+    nat = ec2.create_nat_gateway(SubnetId=public[0], AllocationId=ec2.allocate_address(Domain="vpc")["AllocationId"])
+    private_routes = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=private_routes, DestinationCidrBlock="0.0.0.0/0",
+                     NatGatewayId=nat["NatGateway"]["NatGatewayId"])
+    for subnet in subnets:
+        ec2.associate_route_table(RouteTableId=private_routes, SubnetId=subnet)
     vpcs_before = moto_resources(platform)["vpcs"]
     extra = {"platform_cluster_name": "triptrip-adopt", "platform_vpc_id": vpc, "platform_subnet_ids": subnets}
     res, recap = aws_playbook(root, platform, extra)

@@ -15,7 +15,15 @@ import boto3
 import pytest
 from localplatform import start_platform
 
-PREVIOUS = {"platform_eks_version": "1.34", "platform_addons_overrides": {"cluster_autoscaler": {"image_tag": "v1.34.2"}}}
+def at_minor(minor, autoscaler_tag, kube_proxy):
+    """Extra vars of a cluster at another minor: the autoscaler image and kube-proxy build follow the minor."""
+    return {"platform_eks_version": minor,
+            "platform_addons_overrides": {"cluster_autoscaler": {"image_tag": autoscaler_tag}},
+            "platform_eks_addons_overrides": {"kube-proxy": {"version": kube_proxy}}}
+
+
+# kube-proxy v1.34.1-eksbuild.2 is the 1.34 build the patch layer offers (localenv/moto_server.py ADDON_VERSIONS).
+PREVIOUS = at_minor("1.34", "v1.34.2", "v1.34.1-eksbuild.2")
 CURRENT_TAG = "v1.35.0"  # group_vars/all/addon_cluster_autoscaler.yml
 
 
@@ -92,9 +100,8 @@ def previous_minor(root, platform):
 
 
 def test_a_two_minor_jump_is_refused_before_any_change(root, platform, previous_minor):
-    jump = {"platform_eks_version": "1.36",
-            "platform_eks_standard_support_end": {"1.34": "2026-12-02", "1.35": "2027-03-27", "1.36": "2027-08-01"},
-            "platform_addons_overrides": {"cluster_autoscaler": {"image_tag": "v1.36.0"}}}
+    jump = {**at_minor("1.36", "v1.36.0", "v1.36.0-eksbuild.1"),
+            "platform_eks_standard_support_end": {"1.34": "2026-12-02", "1.35": "2027-03-27", "1.36": "2027-08-01"}}
     res, recap = playbook(root, platform, "playbooks/upgrade.yml", "-e", json.dumps(jump))
     assert recap["failed"] == 1 and recap["changed"] == 0
     assert "platform_eks_version=1.36 is more than one minor above the cluster's 1.34" in res.stdout
@@ -103,7 +110,7 @@ def test_a_two_minor_jump_is_refused_before_any_change(root, platform, previous_
 
 
 def test_a_downgrade_is_refused(root, platform, previous_minor):
-    down = {"platform_eks_version": "1.33", "platform_addons_overrides": {"cluster_autoscaler": {"image_tag": "v1.33.3"}}}
+    down = at_minor("1.33", "v1.33.3", "v1.33.0-eksbuild.2")
     res, recap = playbook(root, platform, "playbooks/upgrade.yml", "-e", json.dumps(down))
     assert recap["failed"] == 1 and recap["changed"] == 0
     assert "platform_eks_version=1.33 is older than the cluster's 1.34: EKS cannot downgrade" in res.stdout
