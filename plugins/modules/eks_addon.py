@@ -52,6 +52,13 @@ options:
       - Checked against C(DescribeAddonVersions) for the cluster's Kubernetes version on creation and on a version
         change (one extra read then, none otherwise).
     type: str
+  kubernetes_version:
+    description:
+      - The Kubernetes version the control plane is planned to be at when the add-on changes, as C(1.35).
+      - Used in check mode only, where a planned control-plane upgrade has not happened yet, so that
+        I(addon_version) is checked for the version the run would have (C(upgrade.yml --check)). Outside check mode
+        the version is checked for the cluster's actual version, as EKS checks it.
+    type: str
   configuration_values:
     description:
       - The add-on's configuration, as a dictionary following the add-on's configuration schema
@@ -129,6 +136,13 @@ EXAMPLES = r"""
     resolve_conflicts: OVERWRITE
     tags:
       Environment: production
+
+- name: kube-proxy at the next minor's build, planned in --check before the control plane is upgraded
+  triptrip.platform.eks_addon:
+    cluster_name: triptrip-production
+    name: kube-proxy
+    addon_version: v1.35.0-eksbuild.2
+    kubernetes_version: "1.35"
 
 - name: kube-proxy at EKS's default version for the cluster, version left alone afterwards
   triptrip.platform.eks_addon:
@@ -340,6 +354,8 @@ def check_version(module, client, params):
             return
         module.fail_json(msg=f"EKS cluster {cluster_name} does not exist: cannot manage its add-on {name}")
     kubernetes = cluster.get("version")
+    if module.check_mode and params.get("kubernetes_version"):
+        kubernetes = params["kubernetes_version"]  # the control plane's planned upgrade has not run in --check
     available = []
     request = {"addonName": name, "kubernetesVersion": kubernetes}
     while True:
@@ -445,6 +461,7 @@ def main():
             name=dict(type="str", required=True, aliases=["addon_name"]),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             addon_version=dict(type="str"),
+            kubernetes_version=dict(type="str"),
             configuration_values=dict(type="dict"),
             service_account_role_arn=dict(type="str"),
             resolve_conflicts=dict(type="str", choices=["NONE", "OVERWRITE", "PRESERVE"], default="OVERWRITE"),

@@ -424,3 +424,31 @@ def test_create_retries_while_iam_has_not_propagated_the_irsa_role(run_module, e
     result, failed = run(run_module, eks, replace={"cluster_name": CLUSTER_NAME, "name": "vpc-cni", "wait": False})
     assert not failed, result
     assert result["changed"] is True and result["addon"]["status"] == "CREATING"
+
+
+def offered_for(stubber, cluster, kubernetes, versions):
+    stubber.add_response("describe_cluster", {"cluster": {"name": CLUSTER_NAME, "version": cluster, "status": "ACTIVE"}},
+                         {"name": CLUSTER_NAME})
+    stubber.add_response(
+        "describe_addon_versions",
+        {"addons": [{"addonName": "vpc-cni", "addonVersions": [{"addonVersion": v} for v in versions]}]},
+        {"addonName": "vpc-cni", "kubernetesVersion": kubernetes})
+
+
+def test_check_mode_checks_the_version_for_the_planned_kubernetes_version(run_module, eks):
+    """upgrade.yml --check: the control plane is still at 1.34, the pin is a 1.35 build; the plan must not fail."""
+    _, stubber = eks
+    describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2"))
+    offered_for(stubber, "1.34", "1.35", [VERSION])
+    result, failed = run(run_module, eks, {"kubernetes_version": "1.35"}, check=True)
+    assert not failed, result
+    assert result["changed"] is True and result["diff"]["after"]["addon_version"] == VERSION
+
+
+def test_outside_check_mode_the_version_is_checked_for_the_cluster_s_actual_version(run_module, eks):
+    """A real run checks what EKS would: the cluster's version, whatever kubernetes_version says; no write."""
+    _, stubber = eks
+    describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2"))
+    offered_for(stubber, "1.34", "1.34", ["v1.20.4-eksbuild.2"])
+    result, failed = run(run_module, eks, {"kubernetes_version": "1.35"})
+    assert failed and f"addon_version {VERSION} is not available" in result["msg"] and "1.34" in result["msg"], result
