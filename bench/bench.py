@@ -235,6 +235,7 @@ def aws_resources(platform: Platform) -> dict[str, int]:
                              if not any(a.get("Main") for a in r.get("Associations", []))]),
         "internet gateways": len(ec2.describe_internet_gateways()["InternetGateways"]),
         "NAT gateways": len([n for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"]),
+        "VPC endpoints": len([e for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() != "deleted"]),
         "security groups": len([g for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"]),
         "launch templates": len(ec2.describe_launch_templates()["LaunchTemplates"]),
         "IAM roles": len(roles),
@@ -248,8 +249,8 @@ def aws_resources(platform: Platform) -> dict[str, int]:
         "IAM inline policies": sum(len(iam.list_role_policies(RoleName=r)["PolicyNames"]) for r in roles),
         "log groups": len(logs.describe_log_groups(logGroupNamePrefix="/aws/eks/")["logGroups"]),
     }
-    # The EKS add-ons and access entries: moto has no API for them (the local inventory sends none, see
-    # inventories/local), so they are counted only where the server answers.
+    # The EKS add-ons and access entries: answered by the patch layer (localenv/moto_server.py); counted only
+    # where the server answers, so a plain moto counts none.
     for name, lister in (("EKS add-ons", "list_addons"), ("EKS access entries", "list_access_entries")):
         try:
             found[name] = sum(len(next(v for k, v in getattr(eks, lister)(clusterName=c).items() if k != "ResponseMetadata"))

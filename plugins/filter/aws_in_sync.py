@@ -37,13 +37,20 @@ options:
       - C(security_group) - one group of M(amazon.aws.ec2_security_group_info).
       - C(launch_template) - one template of M(amazon.aws.ec2_launch_template_info) (with its versions).
       - C(kms_key) - the C(key) of P(triptrip.platform.kms_key_alias_info#module).
+      - C(internet_gateway) - the C(internet_gateways) of M(amazon.aws.ec2_vpc_igw_info) filtered by
+        C(attachment.vpc-id); the module looks its gateway up the same way, and exactly one must be attached.
+      - C(nat_gateway) - the C(result) of M(amazon.aws.ec2_vpc_nat_gateway_info) for the VPC; the filter takes
+        the subnet's gateways as the module does (C(available) or C(pending)); exactly one, C(available), must be.
+      - C(route_table) - the C(route_tables) of M(amazon.aws.ec2_vpc_route_table_info) for the VPC; the filter
+        looks the table up by its tags as the module's C(lookup=tag) does; exactly one must match.
     type: raw
     required: true
   kind:
     description: The module the parameters are for.
     type: str
     required: true
-    choices: [iam_role, iam_policy, vpc, subnet, security_group, launch_template, kms_key]
+    choices: [iam_role, iam_policy, vpc, subnet, security_group, launch_template, kms_key, internet_gateway,
+              nat_gateway, route_table]
   params:
     description:
       - The module's parameters as the task passes them (only the ones the comparison knows are allowed; any
@@ -61,6 +68,12 @@ options:
         C(block_device_mappings), C(tag_specifications).
       - C(kms_key) - M(amazon.aws.kms_key)'s C(alias), C(description), C(enable_key_rotation), C(key_spec),
         C(key_usage), C(tags), C(purge_tags), C(enabled) (no C(policy) or C(grants)).
+      - C(internet_gateway) - M(amazon.aws.ec2_vpc_igw)'s C(vpc_id), C(tags), C(purge_tags).
+      - C(nat_gateway) - M(amazon.aws.ec2_vpc_nat_gateway)'s C(subnet_id), C(if_exist_do_not_create=true),
+        C(tags), C(purge_tags), C(wait), C(wait_timeout) (no C(allocation_id) or C(eip_address)).
+      - C(route_table) - M(amazon.aws.ec2_vpc_route_table)'s C(vpc_id), C(lookup=tag), C(tags), C(purge_tags),
+        C(subnets) (subnet ids), C(purge_subnets), C(routes) (C(dest) with C(gateway_id) or C(nat_gateway_id)),
+        C(purge_routes).
     type: dict
     required: true
 """
@@ -100,6 +113,9 @@ KNOWN = {
     "launch_template": {"version_description", "metadata_options", "block_device_mappings", "tag_specifications"},
     "kms_key": {"alias", "description", "enable_key_rotation", "key_spec", "key_usage", "tags", "purge_tags",
                 "enabled"},
+    "internet_gateway": {"vpc_id", "tags", "purge_tags"},
+    "nat_gateway": {"subnet_id", "if_exist_do_not_create", "tags", "purge_tags", "wait", "wait_timeout"},
+    "route_table": {"vpc_id", "lookup", "tags", "purge_tags", "subnets", "purge_subnets", "routes", "purge_routes"},
 }
 
 
@@ -240,9 +256,66 @@ def _kms_key(current, params):
     return _tags_match(current.get("tags"), params)
 
 
+def _internet_gateway(current, params):
+    # ec2_vpc_igw finds the gateway by attachment.vpc-id and fails on more than one.
+    if len(current) != 1 or len(current[0].get("attachments") or []) != 1:
+        return False
+    attachment = current[0]["attachments"][0]
+    return (attachment.get("vpc_id") == params["vpc_id"] and attachment.get("state") == "available"
+            and _tags_match(current[0].get("tags"), params))
+
+
+def _nat_gateway(current, params):
+    if params.get("if_exist_do_not_create") is not True:
+        return False  # without it the module makes another gateway
+    # ec2_vpc_nat_gateway takes the subnet's available or pending gateways and converges the first one's tags.
+    found = [g for g in current if g.get("subnet_id") == params["subnet_id"] and g.get("state") in ("available", "pending")]
+    return (len(found) == 1 and found[0]["state"] == "available"
+            and found[0].get("connectivity_type", "public") == "public"
+            and _tags_match(found[0].get("tags"), params))
+
+
+def _routes_match(routes, wanted, purge):
+    """The table's routes against the module's routes: each wanted one present, and (purge) no other."""
+    rest = [r for r in routes if r.get("destination_cidr_block") and r.get("gateway_id") != "local"]
+    for spec in wanted:
+        if set(spec) - {"dest", "gateway_id", "nat_gateway_id"} or len(spec) != 2:
+            return False  # another target, or none: not compared
+        target = "gateway_id" if "gateway_id" in spec else "nat_gateway_id"
+        match = [r for r in rest if r["destination_cidr_block"] == spec["dest"] and r.get(target) == spec[target]]
+        if not match:
+            return False
+        rest.remove(match[0])
+    # Routes without a CIDR (an S3 gateway endpoint's prefix list) are never purged by the module.
+    return not (purge and rest)
+
+
+def _route_table(current, params):
+    if params.get("lookup") != "tag" or not params.get("tags"):
+        return False
+    wanted = {str(k): str(v) for k, v in params["tags"].items()}
+    # ec2_vpc_route_table's lookup=tag: the VPC's tables carrying every given tag; more than one fails the module.
+    found = [t for t in current if all((t.get("tags") or {}).get(k) == v for k, v in wanted.items())]
+    if len(found) != 1 or found[0].get("vpc_id") != params["vpc_id"]:
+        return False
+    table = found[0]
+    subnets = params.get("subnets")
+    if subnets is not None:
+        if any(not str(s).startswith("subnet-") for s in subnets):
+            return False  # CIDRs and Name tags are resolved by the module
+        associated = {a.get("subnet_id") for a in table.get("associations") or [] if not a.get("main")}
+        if set(subnets) - associated or (params.get("purge_subnets", True) and associated - set(subnets)):
+            return False
+    if params.get("routes") is not None and not _routes_match(table.get("routes") or [], params["routes"],
+                                                              params.get("purge_routes", True)):
+        return False
+    return _tags_match(table.get("tags"), params)
+
+
 COMPARE = {"iam_role": _iam_role, "iam_policy": _iam_policy, "vpc": _vpc, "subnet": _subnet,
            "security_group": _security_group, "launch_template": _launch_template,
-           "kms_key": _kms_key}
+           "kms_key": _kms_key, "internet_gateway": _internet_gateway, "nat_gateway": _nat_gateway,
+           "route_table": _route_table}
 
 
 def aws_in_sync(current, kind, params):

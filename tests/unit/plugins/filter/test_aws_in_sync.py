@@ -178,3 +178,74 @@ def test_launch_template_in_sync_only_when_its_latest_version_is_the_wanted_data
     assert aws_in_sync({**TEMPLATE, "latest_version_number": 3}, "launch_template", TEMPLATE_PARAMS) is False
     assert aws_in_sync(TEMPLATE, "launch_template", {**TEMPLATE_PARAMS, "version_description": "x"}) is False
     assert aws_in_sync(TEMPLATE, "launch_template", {**TEMPLATE_PARAMS, "image_id": "ami-1"}) is False
+
+
+# The egress of the nat mode, in the shapes of ec2_vpc_igw_info, ec2_vpc_nat_gateway_info, ec2_vpc_route_table_info.
+IGW = {"internet_gateway_id": "igw-1", "attachments": [{"state": "available", "vpc_id": "vpc-1"}],
+       "tags": {"Name": "t", "team": "platform"}}
+IGW_PARAMS = {"vpc_id": "vpc-1", "tags": {"Name": "t", "team": "platform"}}
+
+
+def test_internet_gateway():
+    assert aws_in_sync([IGW], "internet_gateway", IGW_PARAMS) is True
+    assert aws_in_sync([IGW, {**IGW, "internet_gateway_id": "igw-2"}], "internet_gateway", IGW_PARAMS) is False
+    assert aws_in_sync([{**IGW, "attachments": [{"state": "detaching", "vpc_id": "vpc-1"}]}], "internet_gateway",
+                       IGW_PARAMS) is False
+    assert aws_in_sync([{**IGW, "attachments": [{"state": "available", "vpc_id": "vpc-2"}]}], "internet_gateway",
+                       IGW_PARAMS) is False
+    assert aws_in_sync([{**IGW, "tags": {"Name": "t"}}], "internet_gateway", IGW_PARAMS) is False
+    assert aws_in_sync([], "internet_gateway", IGW_PARAMS) is False
+
+
+NAT = {"nat_gateway_id": "nat-1", "subnet_id": "subnet-p1", "state": "available", "connectivity_type": "public",
+       "tags": {"Name": "t-nat-a"}}
+NAT_PARAMS = {"subnet_id": "subnet-p1", "if_exist_do_not_create": True, "wait": True, "wait_timeout": 600,
+              "tags": {"Name": "t-nat-a"}}
+
+
+def test_nat_gateway():
+    other_subnet = {**NAT, "nat_gateway_id": "nat-2", "subnet_id": "subnet-p2"}
+    assert aws_in_sync([NAT, other_subnet, {**NAT, "nat_gateway_id": "nat-0", "state": "deleted"}], "nat_gateway",
+                       NAT_PARAMS) is True
+    assert aws_in_sync([other_subnet], "nat_gateway", NAT_PARAMS) is False  # none in the subnet
+    assert aws_in_sync([{**NAT, "state": "pending"}], "nat_gateway", NAT_PARAMS) is False
+    assert aws_in_sync([NAT, {**NAT, "nat_gateway_id": "nat-3"}], "nat_gateway", NAT_PARAMS) is False
+    assert aws_in_sync([{**NAT, "connectivity_type": "private"}], "nat_gateway", NAT_PARAMS) is False
+    assert aws_in_sync([{**NAT, "tags": {"Name": "t-nat-a", "extra": "1"}}], "nat_gateway", NAT_PARAMS) is False
+    assert aws_in_sync([NAT], "nat_gateway", {**NAT_PARAMS, "if_exist_do_not_create": False}) is False
+    assert aws_in_sync([NAT], "nat_gateway", {**NAT_PARAMS, "allocation_id": "eipalloc-1"}) is False
+
+
+TABLE = {"id": "rtb-1", "route_table_id": "rtb-1", "vpc_id": "vpc-1", "tags": {"Name": "t-private-a", "team": "p"},
+         "associations": [{"main": False, "subnet_id": "subnet-1"}],
+         "routes": [{"destination_cidr_block": "10.0.0.0/16", "gateway_id": "local", "origin": "CreateRouteTable"},
+                    {"destination_cidr_block": "0.0.0.0/0", "gateway_id": None, "nat_gateway_id": "nat-1",
+                     "origin": "CreateRoute"},
+                    {"destination_cidr_block": None, "destination_prefix_list_id": "pl-1", "gateway_id": "vpce-1",
+                     "origin": "CreateRoute"}]}
+MAIN = {"id": "rtb-0", "vpc_id": "vpc-1", "tags": {}, "associations": [{"main": True, "subnet_id": None}],
+        "routes": [{"destination_cidr_block": "10.0.0.0/16", "gateway_id": "local", "origin": "CreateRouteTable"}]}
+TABLE_PARAMS = {"vpc_id": "vpc-1", "lookup": "tag", "tags": {"Name": "t-private-a", "team": "p"},
+                "subnets": ["subnet-1"], "routes": [{"dest": "0.0.0.0/0", "nat_gateway_id": "nat-1"}]}
+
+
+def test_route_table():
+    assert aws_in_sync([MAIN, TABLE], "route_table", TABLE_PARAMS) is True
+    extra_route = {**TABLE, "routes": TABLE["routes"] + [{"destination_cidr_block": "192.168.0.0/16",
+                                                          "gateway_id": "igw-1", "origin": "CreateRoute"}]}
+    assert aws_in_sync([extra_route], "route_table", TABLE_PARAMS) is False
+    assert aws_in_sync([extra_route], "route_table", {**TABLE_PARAMS, "purge_routes": False}) is True
+    assert aws_in_sync([TABLE], "route_table", {**TABLE_PARAMS, "routes": [{"dest": "0.0.0.0/0",
+                                                                            "nat_gateway_id": "nat-2"}]}) is False
+    assert aws_in_sync([TABLE], "route_table", {**TABLE_PARAMS, "routes": [{"dest": "0.0.0.0/0",
+                                                                            "gateway_id": "igw-1"}]}) is False
+    assert aws_in_sync([TABLE], "route_table", {**TABLE_PARAMS, "routes": []}) is False  # the NAT route is purged
+    assert aws_in_sync([TABLE], "route_table", {**TABLE_PARAMS, "subnets": ["subnet-1", "subnet-2"]}) is False
+    assert aws_in_sync([{**TABLE, "associations": TABLE["associations"] + [{"main": False, "subnet_id": "subnet-9"}]}],
+                       "route_table", TABLE_PARAMS) is False
+    assert aws_in_sync([TABLE], "route_table", {**TABLE_PARAMS, "subnets": ["10.0.0.0/19"]}) is False
+    assert aws_in_sync([TABLE, {**TABLE, "id": "rtb-2"}], "route_table", TABLE_PARAMS) is False  # not unique
+    assert aws_in_sync([{**TABLE, "tags": {"Name": "t-private-a"}}], "route_table", TABLE_PARAMS) is False
+    assert aws_in_sync([{**TABLE, "tags": {**TABLE["tags"], "x": "1"}}], "route_table", TABLE_PARAMS) is False
+    assert aws_in_sync([TABLE], "route_table", {**TABLE_PARAMS, "lookup": "id"}) is False
+    assert aws_in_sync([MAIN], "route_table", TABLE_PARAMS) is False
