@@ -78,9 +78,15 @@ class Moto:
         """The AWS operations that reached moto since the recording started, in order."""
         return [operation for operation, _ in self.recorded_requests()]
 
-    def client(self, service):
-        return boto3.client(service, endpoint_url=self.url, region_name="ap-northeast-1",
+    def client(self, service, region="ap-northeast-1"):
+        return boto3.client(service, endpoint_url=self.url, region_name=region,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def create_app_secrets(client, environment="production", names=("database", "redis")):
+    """The secrets the workloads read, as their owners create them before the platform (it never writes a value)."""
+    for name in names:
+        client.create_secret(Name=f"triptrip/{environment}/{name}", SecretString=json.dumps({"owner": "app-team"}))
 
 
 def run_playbook(root, env, inventory, host, name, *args, gaps=MOTO_GAPS):

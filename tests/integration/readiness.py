@@ -8,7 +8,14 @@ thing at a time and see the rule that must catch it fail."""
 
 from __future__ import annotations
 
+import fnmatch
+import json
 import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
 
 # What the nodes need to join (ECR api/dkr for images, EC2 for the VPC CNI, STS for IRSA) and what the platform's
 # controllers call (CloudWatch Logs: Fluent Bit; Elastic Load Balancing: the LB controller; Auto Scaling: the
@@ -30,8 +37,11 @@ def eks_operation(operation: str) -> str:
     return operation
 
 
-def gather(aws, cluster_name: str, requests: list[tuple[str, dict]], ingress_scheme: str) -> dict:
-    """The state the rules read: the cluster, its VPC's network, node groups, add-ons and roles, the requests."""
+def gather(aws, cluster_name: str, requests: list[tuple[str, dict]], ingress_scheme: str,
+           dr_secrets: dict | None = None, device_plugin: dict | None = None) -> dict:
+    """The state the rules read: the cluster, its VPC's network, node groups, add-ons and roles, the requests,
+    (secrets_state of inventories/dr) what the dr cluster reads of Secrets Manager, and (device_plugin_release)
+    the NVIDIA device plugin the inventory installs."""
     eks, ec2, iam = aws("eks"), aws("ec2"), aws("iam")
     cluster = eks.describe_cluster(name=cluster_name)["cluster"]
     node_subnets = cluster["resourcesVpcConfig"]["subnetIds"]
@@ -57,6 +67,8 @@ def gather(aws, cluster_name: str, requests: list[tuple[str, dict]], ingress_sch
                    for n in eks.list_addons(clusterName=cluster_name)["addons"]},
         "roles": roles,
         "requests": [(eks_operation(op), params) for op, params in requests],
+        "dr_secrets": dr_secrets,
+        "device_plugin": device_plugin,
     }
 
 
@@ -167,6 +179,137 @@ def rule_roles_exist_before_use(state):
     return passed > 0 and not late, late or f"{passed} role-passing calls, each after its role"
 
 
+def inventory_settings(root: Path, env: dict, inventory: str, names: list[str]) -> dict:
+    """The named settings as the platform role leaves them for an inventory (tests/fixtures/playbooks/show_vars.yml)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "settings.json"
+        res = subprocess.run(["ansible-playbook", "tests/fixtures/playbooks/show_vars.yml", "-i", f"inventories/{inventory}",
+                              "-e", json.dumps({"show_vars_file": str(out), "show_vars_names": names})],
+                             cwd=root, env=env, capture_output=True, text=True, check=False)
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+        return json.loads(out.read_text())
+
+
+SECRET_SETTINGS = ["platform_environment", "platform_aws_region", "platform_secrets", "platform_secrets_environment", "platform_irsa_roles",
+                   "platform_workloads", "platform_workloads_profile", "platform_addons"]
+
+
+def merged(base, over):
+    """Helm's merge of values files: maps recursively, everything else (lists too) replaced; null removes."""
+    if not isinstance(base, dict) or not isinstance(over, dict):
+        return over
+    out = dict(base)
+    for key, value in over.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merged(base.get(key), value)
+    return out
+
+
+def secret_reads(root: Path, settings: dict) -> list[str]:
+    """The Secrets Manager names a cluster's ExternalSecrets read: the platform's database_credentials and each
+    enabled workload chart's externalSecrets, its values as Helm gets them (values.yaml, values-<profile>.yaml,
+    the inventory's values)."""
+    external = settings["platform_addons"]["external_secrets"]
+    reads = [external["database_credentials"]["remote_key"]] if external["enabled"] else []
+    profile = settings["platform_workloads_profile"]
+    for workload in settings["platform_workloads"].values():
+        if not workload.get("enabled"):
+            continue
+        chart = root / "charts" / workload["chart"]
+        values = yaml.safe_load((chart / "values.yaml").read_text()) or {}
+        if profile and (chart / f"values-{profile}.yaml").exists():
+            values = merged(values, yaml.safe_load((chart / f"values-{profile}.yaml").read_text()) or {})
+        secrets = merged(values, workload.get("values") or {}).get("externalSecrets") or {}
+        if secrets.get("enabled"):
+            reads += [s["remoteRef"] for s in secrets.get("secrets") or []]
+            reads += [d["remoteRef"]["key"] for d in secrets.get("data") or []]
+    return sorted(set(reads))
+
+
+def secret_grants(settings: dict) -> list[str]:
+    """The secret ARNs the cluster's external-secrets role may read (roles/aws_irsa's policy: each prefix, in the
+    cluster's region)."""
+    role = settings["platform_irsa_roles"]["external-secrets"]
+    return [f"arn:aws:secretsmanager:{settings['platform_aws_region']}:*:secret:{prefix}*"
+            for prefix in role["secret_prefixes"]]
+
+
+def secrets_state(root: Path, env: dict, inventory: str, secretsmanager) -> dict:
+    """What a cluster of `inventory` reads, what its role may read, and the secrets that exist in its region
+    (`secretsmanager(region)`: a client there)."""
+    settings = inventory_settings(root, env, inventory, SECRET_SETTINGS)
+    region = settings["platform_aws_region"]
+    names = [s["Name"] for s in secretsmanager(region).list_secrets()["SecretList"]]
+    return {"inventory": inventory, "region": region, "reads": secret_reads(root, settings),
+            "grants": secret_grants(settings), "secrets": names}
+
+
+def rule_dr_reads_its_secrets(state):
+    dr = state.get("dr_secrets")
+    if not dr or not dr["reads"]:
+        return False, "no secret reads of the dr cluster gathered"
+    lacking = []
+    for name in dr["reads"]:
+        arn = f"arn:aws:secretsmanager:{dr['region']}:123456789012:secret:{name}-AbCdEf"
+        if name not in dr["secrets"]:
+            lacking.append(f"{name}: no secret (or replica) in {dr['region']}")
+        elif not any(fnmatch.fnmatchcase(arn, grant) for grant in dr["grants"]):
+            lacking.append(f"{name}: not in its external-secrets role's grants {dr['grants']}")
+    return not lacking, lacking or f"{len(dr['reads'])} secrets in {dr['region']}, each granted: {dr['reads']}"
+
+
+def device_plugin_release(root: Path, env: dict, inventory: str) -> dict | None:
+    """The NVIDIA device plugin's release as playbooks/render.yml writes it for the inventory, or None when the
+    inventory installs none."""
+    with tempfile.TemporaryDirectory() as folder:
+        res = subprocess.run(["ansible-playbook", "playbooks/render.yml", "-i", f"inventories/{inventory}",
+                              "-e", f"platform_render_dir={folder}", "--tags", "nvidia_device_plugin"],
+                             cwd=root, env=env, capture_output=True, text=True, check=False)
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+        found = list(Path(folder).glob("*/nvidia-device-plugin.release.yaml"))
+        return yaml.safe_load(found[0].read_text()) if found else None
+
+
+# EKS's taint effects as Kubernetes spells them; PreferNoSchedule keeps no pod off a node.
+TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+
+
+def tolerated(taint: dict, tolerations: list[dict]) -> bool:
+    """Kubernetes' toleration matching for one EKS node group taint."""
+    effect = TAINT_EFFECTS.get(taint.get("effect"), taint.get("effect"))
+    for t in tolerations:
+        if t.get("effect") and t["effect"] != effect:
+            continue
+        if t.get("operator") == "Exists" and (not t.get("key") or t["key"] == taint["key"]):
+            return True
+        if t.get("key") == taint["key"] and str(t.get("value", "")) == str(taint.get("value", "")):
+            return True
+    return False
+
+
+def rule_gpu_groups_have_the_device_plugin(state):
+    gpu = [g for g in state["nodegroups"] if re.search(r"NVIDIA|GPU", g.get("amiType", ""))
+           and not g.get("amiType", "").startswith("BOTTLEROCKET")]
+    if not gpu:
+        return False, "no GPU node group to check"
+    release = state.get("device_plugin")
+    if not release:
+        return False, f"{[g['nodegroupName'] for g in gpu]} run {gpu[0]['amiType']} and no NVIDIA device plugin is installed"
+    values = release.get("values") or {}
+    selector, tolerations = values.get("nodeSelector") or {}, values.get("tolerations") or []
+    lacking = []
+    for group in gpu:
+        labels = group.get("labels") or {}
+        if any(labels.get(k) != str(v) for k, v in selector.items()):
+            lacking.append(f"{group['nodegroupName']}: labels {labels} do not match the plugin's nodeSelector {selector}")
+        for taint in group.get("taints") or []:
+            if taint.get("effect") != "PREFER_NO_SCHEDULE" and not tolerated(taint, tolerations):
+                lacking.append(f"{group['nodegroupName']}: taint {taint} not tolerated by the plugin")
+    return not lacking, lacking or f"{[g['nodegroupName'] for g in gpu]}: the plugin selects and tolerates them"
+
+
 RULES = [
     ("node subnets have egress", "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html, "
      "https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html", rule_node_subnet_egress),
@@ -180,6 +323,12 @@ RULES = [
     ("every role a create call passes exists before the call",
      "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency",
      rule_roles_exist_before_use),
+    ("the dr cluster reads its secrets in its own region",
+     "https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html, "
+     "https://external-secrets.io/latest/provider/aws-secrets-manager/", rule_dr_reads_its_secrets),
+    ("GPU node groups run the NVIDIA device plugin",
+     "https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-k8s-device-plugin.html, "
+     "https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/", rule_gpu_groups_have_the_device_plugin),
 ]
 
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 import readiness
-from awsmoto import Moto, changed_items, run_playbook
+from awsmoto import Moto, changed_items, create_app_secrets, run_playbook
 from summary import record
 
 CLUSTER = "triptrip-production"
@@ -41,6 +41,7 @@ def vpc_of_cluster():
 
 
 def test_01_converge_builds_a_private_vpc_with_endpoints_and_the_readiness_rules_hold(root, moto):
+    create_app_secrets(aws("secretsmanager"))
     _MOTO.start_recording()
     res, recap = playbook(root, moto, "playbooks/aws.yml")
     requests = _MOTO.recorded_requests()
@@ -53,7 +54,9 @@ def test_01_converge_builds_a_private_vpc_with_endpoints_and_the_readiness_rules
     services = sorted(e["ServiceName"].removeprefix(f"com.amazonaws.{REGION}.") for e in endpoints)
     assert services == sorted(["ecr.api", "ecr.dkr", "ec2", "sts", "logs", "elasticloadbalancing", "autoscaling",
                                "sqs", "secretsmanager", "eks-auth", "s3"])
-    results = readiness.check(readiness.gather(aws, CLUSTER, requests, "internal"))
+    dr = readiness.secrets_state(root, moto, "dr", lambda region: aws("secretsmanager", region))
+    plugin = readiness.device_plugin_release(root, moto, "production")
+    results = readiness.check(readiness.gather(aws, CLUSTER, requests, "internal", dr, plugin))
     for name, document, held, evidence in results:
         record("EKS readiness (AWS, production, egress endpoints)", name, document, held, evidence)
     assert [(name, evidence) for name, _, held, evidence in results if not held] == []

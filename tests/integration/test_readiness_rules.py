@@ -51,12 +51,23 @@ def nat_state():
         "internet_gateways": [{"InternetGatewayId": "igw-1",
                                "Attachments": [{"VpcId": "vpc-1", "State": "available"}]}],
         "endpoints": [],
-        "nodegroups": [{"nodegroupName": "general", "nodeRole": NODE_ROLE}],
+        "nodegroups": [{"nodegroupName": "general", "nodeRole": NODE_ROLE, "amiType": "AL2023_x86_64_STANDARD"},
+                       {"nodegroupName": "gpu", "nodeRole": NODE_ROLE, "amiType": "AL2023_x86_64_NVIDIA",
+                        "labels": {"workload-type": "gpu", "nvidia.com/gpu": "true"},
+                        "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]}],
+        "device_plugin": {"values": {"nodeSelector": {"nvidia.com/gpu": "true"},
+                                     "tolerations": [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true",
+                                                      "effect": "NoSchedule"}]}},
         "addons": {"vpc-cni": {"serviceAccountRoleArn": CNI_ROLE}, "kube-proxy": {}, "coredns": {}},
         "roles": {CLUSTER_ROLE: ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"],
                   NODE_ROLE: ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"],
                   CNI_ROLE: [readiness.CNI_POLICY]},
         "requests": requests,
+        # inventories/dr: production's secrets, replicated to Osaka, granted there to its external-secrets role.
+        "dr_secrets": {"inventory": "dr", "region": "ap-northeast-3",
+                       "reads": ["triptrip/production/database", "triptrip/production/redis"],
+                       "grants": ["arn:aws:secretsmanager:ap-northeast-3:*:secret:triptrip/production/*"],
+                       "secrets": ["triptrip/production/database", "triptrip/production/redis"]},
     }
 
 
@@ -83,11 +94,11 @@ def failing(state):
 @pytest.mark.parametrize("build", [nat_state, endpoints_state])
 def test_a_working_layout_holds_every_rule(build):
     results = readiness.check(build())
-    assert len(results) == len(readiness.RULES) == 5
+    assert len(results) == len(readiness.RULES) == 7
     assert all(held for _, _, held, _ in results), results
 
 
-EGRESS, LB, ORDER, CNI, ROLES = (name for name, _, _ in readiness.RULES)
+EGRESS, LB, ORDER, CNI, ROLES, DR_SECRETS, GPU = (name for name, _, _ in readiness.RULES)
 
 
 def drop_nat_routes(state):
@@ -147,6 +158,39 @@ def role_never_created(state):
     del state["roles"][CLUSTER_ROLE]
 
 
+def dr_reads_its_own_environment(state):
+    # The break of issue #22: the role granted triptrip/dr/* while the values read production's names.
+    state["dr_secrets"]["grants"] = ["arn:aws:secretsmanager:ap-northeast-3:*:secret:triptrip/dr/*"]
+
+
+def dr_grant_in_the_primary_region(state):
+    state["dr_secrets"]["grants"] = ["arn:aws:secretsmanager:ap-northeast-1:*:secret:triptrip/production/*"]
+
+
+def secret_not_replicated(state):
+    state["dr_secrets"]["secrets"] = ["triptrip/production/database"]
+
+
+def no_dr_state(state):
+    state["dr_secrets"] = None
+
+
+def no_device_plugin(state):
+    state["device_plugin"] = None
+
+
+def plugin_selects_other_nodes(state):
+    state["device_plugin"]["values"]["nodeSelector"] = {"workload-type": "compute"}
+
+
+def plugin_does_not_tolerate_the_gpu_taint(state):
+    state["device_plugin"]["values"]["tolerations"] = [{"key": "spot", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def gpu_group_gone(state):
+    state["nodegroups"] = state["nodegroups"][:1]
+
+
 BREAKAGES = [
     (nat_state, drop_nat_routes, {EGRESS}),
     (nat_state, nat_in_private_subnet, {EGRESS}),
@@ -161,6 +205,14 @@ BREAKAGES = [
     (nat_state, cni_without_role, {CNI}),
     (nat_state, node_role_created_after_cluster, {ROLES}),
     (nat_state, role_never_created, {ROLES}),
+    (nat_state, dr_reads_its_own_environment, {DR_SECRETS}),
+    (nat_state, dr_grant_in_the_primary_region, {DR_SECRETS}),
+    (nat_state, secret_not_replicated, {DR_SECRETS}),
+    (nat_state, no_dr_state, {DR_SECRETS}),
+    (nat_state, no_device_plugin, {GPU}),
+    (nat_state, plugin_selects_other_nodes, {GPU}),
+    (nat_state, plugin_does_not_tolerate_the_gpu_taint, {GPU}),
+    (nat_state, gpu_group_gone, {GPU}),
 ]
 
 
@@ -209,3 +261,23 @@ def test_the_evidence_names_what_is_missing():
     assert "sts" in evidence and "ecr.dkr" not in evidence
     assert all(doc.startswith("https://docs.aws.amazon.com/") or "github.io" in doc
                for _, doc, _ in readiness.RULES)
+
+
+@pytest.mark.parametrize("inventory", ["production", "staging", "development", "dr", "local"])
+def test_every_secret_an_inventory_reads_is_granted_in_its_region_and_replicated_there(root, tool_env, inventory):
+    """From the inventories alone: each name the cluster's ExternalSecrets read is granted to its external-secrets
+    role in its own region, and one of another environment's is in that region (replicated there by it)."""
+    settings = readiness.inventory_settings(root, tool_env, inventory, readiness.SECRET_SETTINGS)
+    reads, grants, region = readiness.secret_reads(root, settings), readiness.secret_grants(settings), settings["platform_aws_region"]
+    own = f"triptrip/{settings['platform_secrets_environment']}/"
+    assert all(name.startswith(own) and name[len(own):] in settings["platform_secrets"] for name in reads), (reads, own)
+    state = {"dr_secrets": {"region": region, "reads": reads, "grants": grants, "secrets": reads}}
+    if reads:
+        held, evidence = readiness.rule_dr_reads_its_secrets(state)
+        assert held, evidence
+    if settings["platform_secrets_environment"] != settings["platform_environment"]:
+        # Another environment's secrets: in its region (local beside production), or replicated to this one (dr).
+        source = readiness.inventory_settings(root, tool_env, settings["platform_secrets_environment"],
+                                              ["platform_aws_region", "platform_secrets", "platform_secrets_replica_regions"])
+        assert region == source["platform_aws_region"] or region in source["platform_secrets_replica_regions"], source
+        assert set(settings["platform_secrets"]) <= set(source["platform_secrets"])

@@ -60,7 +60,7 @@ def test_the_database_credentials_are_the_specs_from_this_environments_secret(ad
                               "template": {"type": "Opaque", "engineVersion": "v2",
                                            "data": {"DATABASE_URL": DATABASE_URL}}}
     keys = ["username", "password", "host", "port", "database"]
-    assert spec["data"] == [{"secretKey": key, "remoteRef": {"key": "triptrip/local/database", "property": key}}
+    assert spec["data"] == [{"secretKey": key, "remoteRef": {"key": "triptrip/production/database", "property": key}}
                             for key in keys]
 
 
