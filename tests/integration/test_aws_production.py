@@ -17,7 +17,7 @@ import re
 
 import pytest
 import readiness
-from awsmoto import MOTO_GAPS, Moto, changed_items, run_playbook
+from awsmoto import MOTO_GAPS, Moto, changed_items, create_app_secrets, run_playbook
 from summary import record
 
 CLUSTER = "triptrip-production"
@@ -78,6 +78,7 @@ CONVERGE = {}  # the first converge's requests, in order, for the readiness rule
 
 
 def test_02_converge_builds_what_the_spec_asks(root, moto):
+    create_app_secrets(aws("secretsmanager"))
     start_recording()
     res, recap = playbook(root, moto, "playbooks/aws.yml")
     CONVERGE["requests"] = _MOTO.recorded_requests()
@@ -118,9 +119,11 @@ def test_02_converge_builds_what_the_spec_asks(root, moto):
     assert sorted(s["CidrBlock"] for s in public) == ["10.0.96.0/24", "10.0.97.0/24", "10.0.98.0/24"]
 
 
-def test_02b_eks_readiness_rules_hold(moto):
+def test_02b_eks_readiness_rules_hold(root, moto):
     """What AWS documents a working cluster needs and moto does not enforce (tests/integration/readiness.py)."""
-    state = readiness.gather(aws, CLUSTER, CONVERGE["requests"], "internet-facing")
+    dr = readiness.secrets_state(root, moto, "dr", lambda region: aws("secretsmanager", region))
+    plugin = readiness.device_plugin_release(root, moto, "production")
+    state = readiness.gather(aws, CLUSTER, CONVERGE["requests"], "internet-facing", dr, plugin)
     results = readiness.check(state)
     for name, document, held, evidence in results:
         record("EKS readiness (AWS, production, egress nat)", name, document, held, evidence)
@@ -367,6 +370,10 @@ BAD_INPUT = [
     ({"platform_network_nat_gateways": 4}, "platform_network_nat_gateways=4 must be a whole number from 1"),
     ({"platform_network_egress": "endpoints"},
      "platform_addons.aws_load_balancer_controller.ingress triptrip-public (scheme=internet-facing) is internet-facing"),
+    ({"platform_secrets_replica_regions": ["ap-northeast-1"]},
+     'platform_secrets_replica_regions=[\\"ap-northeast-1\\"] region names other than the cluster\'s own'),
+    ({"platform_secrets_replica_regions": ["osaka"]}, 'platform_secrets_replica_regions=[\\"osaka\\"] region names'),
+    ({"platform_secrets": ["data base"]}, 'platform_secrets=[\\"data base\\"] must hold secret names'),
 ]
 
 
@@ -449,8 +456,42 @@ def test_09b_destroy_stops_when_the_kubernetes_api_cannot_be_reached(root, moto)
     assert recorded_operations() == [] and account_resources() == before
 
 
+def controllers_leftovers():
+    """What the load balancer controller and the VPC CNI leave in AWS when an Ingress's finalizer was stripped or a
+    node went without detaching its ENIs, tagged as they tag it: an ALB with its listener, target group and
+    security group, and a detached ENI in a node subnet."""
+    ec2, elb = aws("ec2"), aws("elbv2")
+    private = aws("eks").describe_cluster(name=CLUSTER)["cluster"]["resourcesVpcConfig"]["subnetIds"]
+    vpc_id = ec2.describe_subnets(SubnetIds=private[:1])["Subnets"][0]["VpcId"]
+    public = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[
+        {"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "tag:kubernetes.io/role/elb", "Values": ["1"]}])["Subnets"]]
+    tag = [{"Key": "elbv2.k8s.aws/cluster", "Value": CLUSTER}]
+    group = ec2.create_security_group(GroupName="k8s-triptrip-public", Description="managed LB security group",
+                                      VpcId=vpc_id, TagSpecifications=[{"ResourceType": "security-group", "Tags": tag}])
+    balancer = elb.create_load_balancer(Name="k8s-triptrip-public", Subnets=public[:2], SecurityGroups=[group["GroupId"]],
+                                        Scheme="internet-facing", Type="application", Tags=tag)["LoadBalancers"][0]
+    target = elb.create_target_group(Name="k8s-triptrip-api", Protocol="HTTP", Port=8080, VpcId=vpc_id,
+                                     TargetType="ip", Tags=tag)["TargetGroups"][0]
+    elb.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": target["TargetGroupArn"]}])
+    ec2.create_network_interface(SubnetId=private[0], TagSpecifications=[{"ResourceType": "network-interface", "Tags": [
+        {"Key": "cluster.k8s.amazonaws.com/name", "Value": CLUSTER}]}])
+
+
+def tagged_leftovers():
+    ec2, elb = aws("ec2"), aws("elbv2")
+    return {"load_balancers": [b["LoadBalancerName"] for b in elb.describe_load_balancers()["LoadBalancers"]],
+            "target_groups": [t["TargetGroupName"] for t in elb.describe_target_groups()["TargetGroups"]],
+            "security_groups": [g["GroupName"] for g in ec2.describe_security_groups(Filters=[
+                {"Name": "tag:elbv2.k8s.aws/cluster", "Values": [CLUSTER]}])["SecurityGroups"]],
+            "enis": [e["NetworkInterfaceId"] for e in ec2.describe_network_interfaces(Filters=[
+                {"Name": "tag:cluster.k8s.amazonaws.com/name", "Values": [CLUSTER]}])["NetworkInterfaces"]]}
+
+
 def test_10_destroy_goes_in_order_and_keeps_the_key(root, moto):
     key_id = aws("kms").describe_key(KeyId=f"alias/{CLUSTER}-eks-secrets")["KeyMetadata"]["KeyId"]
+    controllers_leftovers()
+    assert all(tagged_leftovers().values()), tagged_leftovers()
     start_recording()
     # The AWS layer alone: no cluster API exists for this moto-only account.
     res, recap = playbook(root, moto, "playbooks/destroy.yml", "-e", f"confirm_destroy={CLUSTER}",
@@ -469,6 +510,12 @@ def test_10_destroy_goes_in_order_and_keeps_the_key(root, moto):
     assert aws("kms").describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
     left = account_resources()
     assert left == {**EMPTY, "keys": left["keys"]}, left
+    # The sweep by tag: nothing the controllers made is left (the VPC could not have gone otherwise on AWS).
+    left_tagged = tagged_leftovers()
+    record("EKS readiness (AWS, production, after destroy)", "nothing tagged for the cluster remains",
+           "https://docs.aws.amazon.com/eks/latest/userguide/delete-cluster.html", not any(left_tagged.values()),
+           str(left_tagged))
+    assert left_tagged == {"load_balancers": [], "target_groups": [], "security_groups": [], "enis": []}
     # Again: nothing is left to delete.
     res, recap = playbook(root, moto, "playbooks/destroy.yml", "-e", f"confirm_destroy={CLUSTER}",
                           "-e", "destroy_skip_kubernetes=true")
