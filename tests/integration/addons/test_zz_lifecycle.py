@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+import time
 
 import pytest
 from conftest import recap
@@ -183,6 +185,71 @@ def test_turning_an_addon_off_removes_its_releases_and_custom_resources_only(add
     assert releases <= set(revisions(addons))
     for kind, obj, ns in objects:
         assert addons.exists(kind, obj, ns), (kind, obj, ns)
+
+
+LB_OFF = OFF.format(name="aws_load_balancer_controller")
+INGRESS = ("ingress", "triptrip-public", "istio-system")
+FINALIZER = "ingress.k8s.aws/resources"
+
+
+def add_finalizer(addons):
+    res = addons.kubectl("patch", *INGRESS[:2], "-n", INGRESS[2], "--type=merge",
+                         "-p", json.dumps({"metadata": {"finalizers": [FINALIZER]}}))
+    assert res.returncode == 0, res.stderr
+
+
+def emulated_controller(addons, seen, stop):
+    """The controller's side of the finalizer contract: once the Ingress is being deleted, delete its ALB (here:
+    note the finalizers it still has) and remove the finalizer."""
+    while not stop.is_set():
+        res = addons.kubectl("get", *INGRESS[:2], "-n", INGRESS[2], "-o", "json", "--ignore-not-found")
+        found = json.loads(res.stdout) if res.stdout.strip() else None
+        if found and found["metadata"].get("deletionTimestamp"):
+            seen["finalizers"] = found["metadata"].get("finalizers")
+            addons.kubectl("patch", *INGRESS[:2], "-n", INGRESS[2], "--type=json",
+                           "-p", '[{"op": "remove", "path": "/metadata/finalizers"}]')
+            return
+        time.sleep(0.3)
+
+
+def test_removing_the_lb_controller_leaves_its_ingress_finalizer_to_the_running_controller(addons):
+    """The Ingress goes before the controller with its finalizer kept: the controller deletes the ALB. Stripping it
+    (as for every other add-on) would leave the ALB, its target groups and security groups in AWS."""
+    add_finalizer(addons)
+    seen, stop = {}, threading.Event()
+    controller = threading.Thread(target=emulated_controller, args=(addons, seen, stop))
+    controller.start()
+    try:
+        res = addons.playbook("--tags", "aws_load_balancer_controller", "-e", LB_OFF, playbook=ADDONS)
+    finally:
+        stop.set()
+        controller.join()
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert seen == {"finalizers": [FINALIZER]}, "the finalizer was stripped before the controller could run it"
+    assert not addons.exists(*INGRESS)
+    assert "has no available pod" not in res.stdout
+    res = addons.playbook("--tags", "aws_load_balancer_controller", playbook=ADDONS)  # on again
+    assert res.returncode == 0 and addons.exists(*INGRESS), res.stdout[-3000:]
+
+
+def test_with_no_controller_pod_the_finalizer_is_stripped_with_a_warning(addons):
+    """Nothing would ever run the finalizer: the removal strips it and says what AWS may keep."""
+    res = addons.kubectl("scale", "deployment", "aws-load-balancer-controller", "-n", "kube-system", "--replicas=0")
+    assert res.returncode == 0, res.stderr
+    for _ in range(120):  # status.availableReplicas is left out at 0
+        available = addons.kubectl("get", "deployment", "aws-load-balancer-controller", "-n", "kube-system",
+                                   "-o", "jsonpath={.status.availableReplicas}").stdout.strip()
+        if available in ("", "0"):
+            break
+        time.sleep(0.5)
+    assert available in ("", "0"), available
+    add_finalizer(addons)
+    res = addons.playbook("--tags", "aws_load_balancer_controller", "-e", LB_OFF, playbook=ADDONS)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert "has no available pod" in res.stdout and "elbv2.k8s.aws/cluster=" in res.stdout.replace("\n", " ")
+    assert not addons.exists(*INGRESS)
+    res = addons.playbook("--tags", "aws_load_balancer_controller", playbook=ADDONS)  # on again, a fresh release
+    assert res.returncode == 0 and addons.exists(*INGRESS), res.stdout[-3000:]
 
 
 BAD_INPUT = [
