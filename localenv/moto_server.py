@@ -5,10 +5,12 @@
 
 Run as `python localenv/moto_server.py -H 127.0.0.1 -p PORT` (scripts/localenv does). Every patch below names
 the moto behaviour it corrects. Patches 1-9 and 13 are fields moto already receives and stores or answers wrongly.
-Patches 10-12 add APIs moto lacks where a playbook must run end to end here (upgrade.yml; the AWS layer's add-on order),
-each stored and answered as the EKS API reference describes, with EKS's errors. What moto lacks and no playbook
-needs end to end (access entries, encryption config association) stays unimplemented: our modules' unit tests
-cover those with botocore's Stubber, asserting the exact request parameters.
+Patches 10-12 and 14 add APIs moto lacks where a playbook must run end to end here (upgrade.yml; the AWS layer's
+add-on order; access entries, which the local control plane's authenticator reads back from this server), each
+stored and answered as the EKS API reference describes, with EKS's errors. What moto lacks and no playbook needs
+end to end (encryption config association) stays unimplemented: our modules' unit tests cover it with botocore's
+Stubber, asserting the exact request parameters. Patch 15 points the local platform's cluster at the local
+kube-apiserver.
 
 Patches (moto 5.2.5):
 1. create_cluster drops `accessConfig`, `deletionProtection` and `upgradePolicy`: stored and described.
@@ -39,14 +41,32 @@ Patches (moto 5.2.5):
     resource-type filter values of https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeTags.html),
     so a filter on `natgateway` (amazon.aws.ec2_vpc_nat_gateway's tag check) finds no tag and re-tags on every
     run: described as `natgateway`.
+14. The access entry API is missing (HTTP 404): CreateAccessEntry, DescribeAccessEntry, ListAccessEntries,
+    UpdateAccessEntry, DeleteAccessEntry, AssociateAccessPolicy, DisassociateAccessPolicy and
+    ListAssociatedAccessPolicies. Entries and their policy associations are stored on their cluster
+    (`cluster.access_entries`, `cluster.access_policies`) and described as EKS describes them (an access-entry ARN,
+    EKS's default username, tags through patch 8). Errors as EKS answers them: ResourceNotFoundException for a
+    missing cluster, entry or association; ResourceInUseException for an entry that exists; InvalidRequestException
+    on a cluster whose authentication mode is CONFIG_MAP; InvalidParameterException for a principal that is not an
+    IAM role or user ARN or does not exist in IAM, an access policy that is not an EKS cluster access policy, or a
+    namespace scope without namespaces.
+15. DescribeCluster (and create_cluster's answer) gives a made-up endpoint and certificate authority. With
+    TRIPTRIP_EKS_LOCAL_CLUSTER, TRIPTRIP_EKS_LOCAL_ENDPOINT and TRIPTRIP_EKS_LOCAL_CA_FILE set in this server's
+    environment (read at create and describe time), the cluster of that name is described with that endpoint and,
+    as EKS gives it, `certificateAuthority.data` = base64 of the CA's PEM file, so kubeconfigs built from
+    DescribeCluster reach the local kube-apiserver. Other clusters keep moto's values.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import re
 import sys
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 from moto.core.responses import ActionResult
 from moto.eks import models as eks_models
@@ -55,7 +75,9 @@ from moto.eks import urls as eks_urls
 from moto.eks.exceptions import (InvalidParameterException, InvalidRequestException, ResourceInUseException,
                                  ResourceNotFoundException)
 from moto.ec2 import utils as ec2_utils
+from moto.iam.models import iam_backends
 from moto.kms import models as kms_models
+from moto.utilities.utils import PARTITION_NAMES
 
 EKSResponse = eks_responses.EKSResponse
 EKSBackend = eks_models.EKSBackend
@@ -90,7 +112,31 @@ def create_cluster(self):  # patch 1
     bootstrap = self._get_param("bootstrapSelfManagedAddons")
     cluster.bootstrap_self_managed_addons = True if bootstrap is None else bool(bootstrap)  # patch 12
     cluster.addons = {}
+    cluster.access_entries, cluster.access_policies = {}, {}  # patch 14
+    _local_endpoint(cluster)  # patch 15
     return result
+
+
+def _local_endpoint(cluster):  # patch 15
+    """The local platform's cluster answers the local kube-apiserver's endpoint and CA (read at every call)."""
+    if not cluster.name or cluster.name != os.environ.get("TRIPTRIP_EKS_LOCAL_CLUSTER"):
+        return
+    endpoint, ca_file = os.environ.get("TRIPTRIP_EKS_LOCAL_ENDPOINT"), os.environ.get("TRIPTRIP_EKS_LOCAL_CA_FILE")
+    if endpoint:
+        cluster.endpoint = endpoint
+    if ca_file:
+        # EKS's certificateAuthority.data is the base64 of the PEM (kubeconfig's certificate-authority-data).
+        cluster.certificate_authority = {"data": base64.b64encode(Path(ca_file).read_bytes()).decode("ascii")}
+
+
+_orig_describe_cluster = EKSResponse.describe_cluster
+
+
+def describe_cluster(self):  # patch 15
+    cluster = self.eks_backend.clusters.get(self._get_param("name"))
+    if cluster is not None:
+        _local_endpoint(cluster)
+    return _orig_describe_cluster(self)
 
 
 def update_cluster_config(self):  # patches 2, 3, 4
@@ -155,10 +201,10 @@ def create_nodegroup(self):  # patches 6, 7
 
 
 class _Tagged:
-    """An add-on's tags (stored in its description) as the tag patch expects an object's."""
+    """An add-on's or access entry's tags (stored in its description) as the tag patch expects an object's."""
 
-    def __init__(self, addon):
-        self.arn, self.tags = addon["addonArn"], addon["tags"]
+    def __init__(self, described, arn_key):
+        self.arn, self.tags = described[arn_key], described["tags"]
 
 
 def _find_tagged(backend, arn):
@@ -170,7 +216,10 @@ def _find_tagged(backend, arn):
                 return nodegroup
         for addon in getattr(cluster, "addons", {}).values():
             if addon["addonArn"] == arn:
-                return _Tagged(addon)
+                return _Tagged(addon, "addonArn")
+        for entry in getattr(cluster, "access_entries", {}).values():  # patch 14
+            if entry["accessEntryArn"] == arn:
+                return _Tagged(entry, "accessEntryArn")
     return None
 
 
@@ -373,6 +422,155 @@ def describe_update(self):  # patch 12
     return ActionResult({"update": update})
 
 
+# Patch 14: access entries. A principal is an IAM role or user ARN (a role may have a path); its name is the last
+# segment. EKS cluster access policies are AWS's, all named AmazonEKS*.
+_PRINCIPAL = re.compile(r"^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):(role|user)/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
+_ACCESS_POLICY = re.compile(r"^arn:aws(?:-[a-z]+)*:eks::aws:cluster-access-policy/AmazonEKS[A-Za-z0-9]+$")
+_ACCESS_ENTRY_TYPES = ("STANDARD", "EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "EC2", "HYBRID_LINUX", "HYPERPOD_LINUX")
+
+
+def _access_cluster(self):
+    """The cluster of the request, refused (as EKS does) unless its authentication mode includes API."""
+    cluster = _cluster_of(self)
+    for name in ("access_entries", "access_policies"):
+        if not hasattr(cluster, name):
+            setattr(cluster, name, {})
+    if (getattr(cluster, "access_config", None) or {}).get("authenticationMode", "CONFIG_MAP") == "CONFIG_MAP":
+        raise InvalidRequestException(message="The cluster's authentication mode must be set to one of "
+                                              "[API, API_AND_CONFIG_MAP] to perform this operation.")
+    return cluster
+
+
+def _principal(self):
+    """The request's principal ARN (URL-decoded from the path) and its (partition, account, kind, name)."""
+    arn = self._get_param("principalArn")
+    match = _PRINCIPAL.match(arn or "")
+    if not match or match.group(1) not in PARTITION_NAMES:
+        raise InvalidParameterException(message=f"The specified principalArn is invalid: {arn} is not the ARN of "
+                                                f"an IAM role or user.")
+    return arn, match.groups()
+
+
+def _entry_of(self, cluster):
+    arn, _ = _principal(self)
+    entry = cluster.access_entries.get(arn)
+    if entry is None:
+        raise ResourceNotFoundException(
+            clusterName=cluster.name, message=f"No access entry found for principal: {arn} in cluster: {cluster.name}")
+    return entry
+
+
+def _page(self, items):
+    """One page of sorted items and the next token, as EKS's list calls page (maxResults, nextToken)."""
+    max_results = int(self._get_param("maxResults") or 100)
+    return eks_models.paginated_list(list(items), max_results, self._get_param("nextToken"))
+
+
+def create_access_entry(self):  # patch 14
+    cluster = _access_cluster(self)
+    arn, (partition, account, kind, name) = _principal(self)
+    iam = iam_backends[account][partition]
+    if not (name in iam.users if kind == "user" else any(role.name == name for role in iam.get_roles())):
+        # EKS validates the principal with IAM (a role in another account included).
+        raise InvalidParameterException(message=f"The specified principalArn is invalid: {arn} does not exist.")
+    if arn in cluster.access_entries:
+        raise ResourceInUseException(clusterName=cluster.name,
+                                     message="The specified access entry resource is already in use on this cluster.")
+    entry_type = self._get_param("type") or "STANDARD"
+    if entry_type not in _ACCESS_ENTRY_TYPES:
+        raise InvalidParameterException(message=f"The specified type is invalid: {entry_type}")
+    # EKS's default username: the principal's assumed-role session for a role, the user's ARN for a user.
+    username = f"arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}" if kind == "role" else arn
+    entry_arn = cluster.arn.replace(":cluster/", ":access-entry/") + f"/{kind}/{account}/{name}/{uuid.uuid4()}"
+    now = datetime.now(timezone.utc)
+    entry = {"clusterName": cluster.name, "principalArn": arn,
+             "kubernetesGroups": list(self._get_param("kubernetesGroups") or []),
+             "accessEntryArn": entry_arn,
+             "createdAt": now, "modifiedAt": now, "tags": dict(self._get_param("tags") or {}),
+             "username": self._get_param("username") or username, "type": entry_type}
+    cluster.access_entries[arn] = entry
+    cluster.access_policies[arn] = {}
+    return ActionResult({"accessEntry": entry})
+
+
+def describe_access_entry(self):  # patch 14
+    return ActionResult({"accessEntry": _entry_of(self, _access_cluster(self))})
+
+
+def list_access_entries(self):  # patch 14
+    cluster = _access_cluster(self)
+    policy = self._get_param("associatedPolicyArn")
+    arns = [arn for arn in cluster.access_entries if not policy or policy in cluster.access_policies.get(arn, {})]
+    page, token = _page(self, arns)
+    return ActionResult({"accessEntries": page, **({"nextToken": token} if token else {})})
+
+
+def update_access_entry(self):  # patch 14
+    entry = _entry_of(self, _access_cluster(self))
+    groups, username = self._get_param("kubernetesGroups"), self._get_param("username")
+    if groups is not None:
+        entry["kubernetesGroups"] = list(groups)
+    if username:
+        entry["username"] = username
+    entry["modifiedAt"] = datetime.now(timezone.utc)
+    return ActionResult({"accessEntry": entry})
+
+
+def delete_access_entry(self):  # patch 14
+    cluster = _access_cluster(self)
+    entry = _entry_of(self, cluster)
+    del cluster.access_entries[entry["principalArn"]]
+    cluster.access_policies.pop(entry["principalArn"], None)
+    return ActionResult({})
+
+
+def associate_access_policy(self):  # patch 14
+    cluster = _access_cluster(self)
+    entry = _entry_of(self, cluster)
+    policy, scope = self._get_param("policyArn"), self._get_param("accessScope") or {}
+    if not _ACCESS_POLICY.match(policy or ""):
+        raise InvalidParameterException(message=f"The specified policyArn is invalid: {policy} is not an Amazon EKS "
+                                                f"cluster access policy.")
+    if scope.get("type") not in ("cluster", "namespace"):
+        raise InvalidParameterException(message=f"The specified accessScope type is invalid: {scope.get('type')}")
+    namespaces = list(scope.get("namespaces") or []) if scope["type"] == "namespace" else []
+    if scope["type"] == "namespace" and not namespaces:
+        raise InvalidParameterException(message="namespaces must be specified for an accessScope of type namespace.")
+    now = datetime.now(timezone.utc)
+    policies = cluster.access_policies.setdefault(entry["principalArn"], {})
+    # Associating a policy again replaces its scope; it stays associated since its first association.
+    associated = {"policyArn": policy, "accessScope": {"type": scope["type"], "namespaces": namespaces},
+                  "associatedAt": policies.get(policy, {}).get("associatedAt", now), "modifiedAt": now}
+    policies[policy] = associated
+    return ActionResult({"clusterName": cluster.name, "principalArn": entry["principalArn"],
+                         "associatedAccessPolicy": associated})
+
+
+def disassociate_access_policy(self):  # patch 14
+    cluster = _access_cluster(self)
+    entry = _entry_of(self, cluster)
+    policy = self._get_param("policyArn")
+    if cluster.access_policies.get(entry["principalArn"], {}).pop(policy, None) is None:
+        raise ResourceNotFoundException(clusterName=cluster.name, message=f"The access policy {policy} is not "
+                                        f"associated with the access entry of {entry['principalArn']}.")
+    return ActionResult({})
+
+
+def list_associated_access_policies(self):  # patch 14
+    cluster = _access_cluster(self)
+    entry = _entry_of(self, cluster)
+    policies = cluster.access_policies.get(entry["principalArn"], {})
+    page, token = _page(self, policies)
+    return ActionResult({"clusterName": cluster.name, "principalArn": entry["principalArn"],
+                         "associatedAccessPolicies": [policies[arn] for arn in page],
+                         **({"nextToken": token} if token else {})})
+
+
+_ACCESS_ENTRY_CALLS = ("create_access_entry", "describe_access_entry", "list_access_entries", "update_access_entry",
+                       "delete_access_entry", "associate_access_policy", "disassociate_access_policy",
+                       "list_associated_access_policies")
+
+
 def apply():
     """Install the patches (idempotent)."""
     if getattr(EKSResponse, "_triptrip_patched", False):
@@ -397,6 +595,16 @@ def apply():
                  "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)/update$", "{0}/addons/supported-versions$",
                  "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$"):
         eks_urls.url_paths[path] = eks_urls.response.dispatch
+    # patch 14. The principal ARN arrives URL-encoded in the path; moto's server (Flask) matches these paths once
+    # decoded (a role's ARN then has slashes), so the entry's part is a named `.+` (Flask's rules keep named groups
+    # only), which also takes .../access-policies[/{policyArn}]. moto's router then picks the operation from the raw
+    # path and _get_param gives principalArn and policyArn decoded.
+    for name in _ACCESS_ENTRY_CALLS:
+        setattr(EKSResponse, name, globals()[name])
+    for path in ("{0}/clusters/(?P<name>[^/]+)/access-entries$",
+                 "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$"):
+        eks_urls.url_paths[path] = eks_urls.response.dispatch
+    EKSResponse.describe_cluster = describe_cluster  # patch 15
     # patch 13: the shared prefix table moto's tag backend reads (the same dict object, changed in place).
     ec2_utils.EC2_PREFIX_TO_RESOURCE["nat"] = "natgateway"
     EKSResponse._triptrip_patched = True

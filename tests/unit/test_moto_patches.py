@@ -1,8 +1,16 @@
-"""localenv/moto_server.py: each documented patch does what its docstring says (moto in-process, mock_aws)."""
+"""localenv/moto_server.py: each documented patch does what its docstring says (moto in-process, mock_aws; the
+last tests run the patched server in its own process on 127.0.0.1, as scripts/localenv does)."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
 
 import boto3
 import pytest
@@ -222,3 +230,340 @@ def test_nat_gateway_tags_are_described_with_ec2s_resource_type(patches):
         ec2.create_tags(Resources=[subnet], Tags=[{"Key": "k", "Value": "v"}])
         assert [t["ResourceType"] for t in ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [subnet]}])["Tags"]] \
             == ["subnet"]
+
+
+# Patch 14: the access entry API, as the EKS API reference describes it.
+ACCOUNT = "123456789012"
+ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+EDIT = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
+VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+
+
+def iam_role(name, path="/"):
+    iam = boto3.client("iam", region_name="us-east-1")
+    return iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+
+
+def api_cluster(eks, mode="API"):
+    return cluster(eks, accessConfig={"authenticationMode": mode})
+
+
+def error_code(call, **kwargs):
+    with pytest.raises(ClientError) as err:
+        call(**kwargs)
+    return err.value.response["Error"]["Code"]
+
+
+def test_access_entry_is_created_described_and_listed_with_eks_defaults(eks):
+    api_cluster(eks)
+    role = iam_role("triptrip-developers", path="/teams/booking/")
+    user = boto3.client("iam", region_name="us-east-1").create_user(UserName="alice")["User"]["Arn"]
+    made = eks.create_access_entry(clusterName="c", principalArn=role, kubernetesGroups=["triptrip-developers"],
+                                   tags={"Project": "triptrip"})["accessEntry"]
+    assert re.fullmatch(rf"arn:aws:eks:ap-northeast-1:{ACCOUNT}:access-entry/c/role/{ACCOUNT}/triptrip-developers/"
+                        r"[0-9a-f-]{36}", made["accessEntryArn"])
+    assert (made["clusterName"], made["principalArn"], made["type"], made["kubernetesGroups"], made["tags"]) == (
+        "c", role, "STANDARD", ["triptrip-developers"], {"Project": "triptrip"})
+    # EKS's default username: the role's session (the role's name, not its path), or the user's ARN.
+    assert made["username"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/triptrip-developers/{{{{SessionName}}}}"
+    assert made["createdAt"] and made["modifiedAt"]
+    described = eks.describe_access_entry(clusterName="c", principalArn=role)["accessEntry"]
+    assert described == made
+    by_user = eks.create_access_entry(clusterName="c", principalArn=user)["accessEntry"]
+    assert by_user["username"] == user and by_user["kubernetesGroups"] == [] and "/user/" in by_user["accessEntryArn"]
+    named = eks.create_access_entry(clusterName="c", principalArn=iam_role("ops"), username="ops-admin")["accessEntry"]
+    assert named["username"] == "ops-admin"
+    assert eks.list_access_entries(clusterName="c")["accessEntries"] == sorted([role, user, named["principalArn"]])
+
+
+def test_access_entry_update_and_delete(eks):
+    api_cluster(eks, "API_AND_CONFIG_MAP")
+    role = iam_role("r")
+    eks.create_access_entry(clusterName="c", principalArn=role, kubernetesGroups=["a"], username="first")
+    updated = eks.update_access_entry(clusterName="c", principalArn=role, kubernetesGroups=["b", "c"])["accessEntry"]
+    assert (updated["kubernetesGroups"], updated["username"]) == (["b", "c"], "first")
+    eks.update_access_entry(clusterName="c", principalArn=role, username="second")
+    described = eks.describe_access_entry(clusterName="c", principalArn=role)["accessEntry"]
+    assert (described["kubernetesGroups"], described["username"]) == (["b", "c"], "second")
+    eks.associate_access_policy(clusterName="c", principalArn=role, policyArn=VIEW, accessScope={"type": "cluster"})
+    eks.delete_access_entry(clusterName="c", principalArn=role)
+    assert eks.list_access_entries(clusterName="c")["accessEntries"] == []
+    assert error_code(eks.describe_access_entry, clusterName="c", principalArn=role) == "ResourceNotFoundException"
+    # The entry's associations went with it: a new entry for the principal starts without any.
+    eks.create_access_entry(clusterName="c", principalArn=role)
+    assert eks.list_associated_access_policies(clusterName="c", principalArn=role)["associatedAccessPolicies"] == []
+    assert eks.list_access_entries(clusterName="c", associatedPolicyArn=VIEW)["accessEntries"] == []
+
+
+def test_access_policies_are_associated_replaced_listed_and_disassociated(eks):
+    api_cluster(eks)
+    role, other = iam_role("r"), iam_role("other")
+    eks.create_access_entry(clusterName="c", principalArn=role)
+    eks.create_access_entry(clusterName="c", principalArn=other)
+    answer = eks.associate_access_policy(clusterName="c", principalArn=role, policyArn=EDIT,
+                                         accessScope={"type": "namespace", "namespaces": ["booking", "search"]})
+    assert (answer["clusterName"], answer["principalArn"]) == ("c", role)
+    associated = answer["associatedAccessPolicy"]
+    assert (associated["policyArn"], associated["accessScope"]) == (EDIT, {"type": "namespace",
+                                                                          "namespaces": ["booking", "search"]})
+    assert associated["associatedAt"] and associated["modifiedAt"]
+    eks.associate_access_policy(clusterName="c", principalArn=role, policyArn=VIEW, accessScope={"type": "cluster"})
+    # Associating the same policy again replaces its scope.
+    eks.associate_access_policy(clusterName="c", principalArn=role, policyArn=EDIT,
+                                accessScope={"type": "namespace", "namespaces": ["booking"]})
+    listed = eks.list_associated_access_policies(clusterName="c", principalArn=role)
+    assert (listed["clusterName"], listed["principalArn"]) == ("c", role)
+    assert [(p["policyArn"], p["accessScope"]) for p in listed["associatedAccessPolicies"]] == [
+        (EDIT, {"type": "namespace", "namespaces": ["booking"]}), (VIEW, {"type": "cluster", "namespaces": []})]
+    assert eks.list_access_entries(clusterName="c", associatedPolicyArn=VIEW)["accessEntries"] == [role]
+    eks.disassociate_access_policy(clusterName="c", principalArn=role, policyArn=VIEW)
+    assert [p["policyArn"] for p in eks.list_associated_access_policies(
+        clusterName="c", principalArn=role)["associatedAccessPolicies"]] == [EDIT]
+    assert error_code(eks.disassociate_access_policy, clusterName="c", principalArn=role,
+                      policyArn=VIEW) == "ResourceNotFoundException"
+    # Any AmazonEKS* cluster access policy is accepted.
+    eks.associate_access_policy(clusterName="c", principalArn=other, accessScope={"type": "cluster"},
+                                policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy")
+
+
+def test_access_entries_page_like_eks(eks):
+    api_cluster(eks)
+    roles = sorted(iam_role(f"r{i}") for i in range(3))
+    for role in roles:
+        eks.create_access_entry(clusterName="c", principalArn=role)
+    first = eks.list_access_entries(clusterName="c", maxResults=2)
+    assert first["accessEntries"] == roles[:2] and first["nextToken"]
+    rest = eks.list_access_entries(clusterName="c", maxResults=2, nextToken=first["nextToken"])
+    assert rest["accessEntries"] == roles[2:] and "nextToken" not in rest
+
+
+def test_access_entry_tags_through_the_tag_api(eks):
+    api_cluster(eks)
+    role = iam_role("r")
+    arn = eks.create_access_entry(clusterName="c", principalArn=role, tags={"a": "1"})["accessEntry"]["accessEntryArn"]
+    eks.tag_resource(resourceArn=arn, tags={"b": "2"})
+    eks.untag_resource(resourceArn=arn, tagKeys=["a"])
+    assert eks.list_tags_for_resource(resourceArn=arn)["tags"] == {"b": "2"}
+    assert eks.describe_access_entry(clusterName="c", principalArn=role)["accessEntry"]["tags"] == {"b": "2"}
+
+
+def test_access_entry_errors_are_eks_errors(eks):
+    role = iam_role("r")
+    assert error_code(eks.create_access_entry, clusterName="missing", principalArn=role) == "ResourceNotFoundException"
+    assert error_code(eks.list_access_entries, clusterName="missing") == "ResourceNotFoundException"
+    api_cluster(eks)
+    for call, extra in ((eks.describe_access_entry, {}), (eks.update_access_entry, {"kubernetesGroups": ["g"]}),
+                        (eks.delete_access_entry, {}), (eks.list_associated_access_policies, {}),
+                        (eks.associate_access_policy, {"policyArn": VIEW, "accessScope": {"type": "cluster"}}),
+                        (eks.disassociate_access_policy, {"policyArn": VIEW})):
+        assert error_code(call, clusterName="c", principalArn=role, **extra) == "ResourceNotFoundException", call
+    eks.create_access_entry(clusterName="c", principalArn=role)
+    assert error_code(eks.create_access_entry, clusterName="c", principalArn=role) == "ResourceInUseException"
+    # Not an IAM role or user ARN (an assumed-role session, a group, a malformed account), or not in IAM.
+    for principal in (f"arn:aws:sts::{ACCOUNT}:assumed-role/r/session", f"arn:aws:iam::{ACCOUNT}:group/g",
+                      "arn:aws:iam::1234:role/r", "r", f"arn:aws:iam::{ACCOUNT}:role/missing",
+                      f"arn:aws:iam::{ACCOUNT}:user/missing", "arn:aws:iam::210987654321:role/r"):
+        assert error_code(eks.create_access_entry, clusterName="c", principalArn=principal) == \
+            "InvalidParameterException", principal
+    # Not an EKS cluster access policy, or a namespace scope without namespaces.
+    for policy in ("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:eks::aws:cluster-access-policy/Admin",
+                   f"arn:aws:eks::{ACCOUNT}:cluster-access-policy/AmazonEKSViewPolicy"):
+        assert error_code(eks.associate_access_policy, clusterName="c", principalArn=role, policyArn=policy,
+                          accessScope={"type": "cluster"}) == "InvalidParameterException", policy
+    for scope in ({"type": "namespace"}, {"type": "namespace", "namespaces": []}):
+        assert error_code(eks.associate_access_policy, clusterName="c", principalArn=role, policyArn=EDIT,
+                          accessScope=scope) == "InvalidParameterException", scope
+    assert eks.list_associated_access_policies(clusterName="c", principalArn=role)["associatedAccessPolicies"] == []
+
+
+def test_config_map_cluster_refuses_access_entries(eks):
+    cluster(eks)  # EKS's default authentication mode, CONFIG_MAP
+    role = iam_role("r")
+    assert error_code(eks.create_access_entry, clusterName="c", principalArn=role) == "InvalidRequestException"
+    assert error_code(eks.list_access_entries, clusterName="c") == "InvalidRequestException"
+    assert error_code(eks.describe_access_entry, clusterName="c", principalArn=role) == "InvalidRequestException"
+    eks.update_cluster_config(name="c", accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
+    eks.create_access_entry(clusterName="c", principalArn=role)
+    assert eks.list_access_entries(clusterName="c")["accessEntries"] == [role]
+
+
+class _ModuleExit(Exception):
+    def __init__(self, result, failed):
+        super().__init__(str(result))
+        self.result, self.failed = result, failed
+
+
+@pytest.fixture
+def access_entry_module(monkeypatch):
+    """run(args) -> (result, failed): triptrip.platform.eks_access_entry's main() with its retrying client on moto."""
+    from ansible.module_utils import basic
+    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+    from ansible_collections.triptrip.platform.plugins.module_utils.eks import EKS_RETRY
+    from ansible_collections.triptrip.platform.plugins.modules import eks_access_entry
+
+    def leave(failed):
+        def exit_(self, **kwargs):
+            raise _ModuleExit(kwargs, failed)
+        return exit_
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", leave(False))
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", leave(True))
+    client = RetryingBotoClientWrapper(boto3.client("eks", region_name="ap-northeast-1"), EKS_RETRY)
+    monkeypatch.setattr(eks_access_entry, "eks_client", lambda _module: client)
+
+    def run(args):
+        with patch_module_args({"region": "ap-northeast-1", "access_key": "testing", "secret_key": "testing",
+                                "cluster_name": "c", **args}):
+            try:
+                eks_access_entry.main()
+            except _ModuleExit as done:
+                return done.result, done.failed
+        raise AssertionError("module returned without exit_json or fail_json")
+
+    return run
+
+
+def test_the_eks_access_entry_module_runs_against_the_patched_moto(eks, access_entry_module):
+    api_cluster(eks)
+    role = iam_role("triptrip-developers")
+    args = {"principal_arn": role, "kubernetes_groups": ["triptrip-developers"], "tags": {"Project": "triptrip"},
+            "access_policies": [
+                {"policy_arn": VIEW, "access_scope": {"type": "cluster"}},
+                {"policy_arn": EDIT, "access_scope": {"type": "namespace", "namespaces": ["booking", "search"]}}]}
+    result, failed = access_entry_module(args)  # describe (not found), create, associate twice
+    assert not failed and result["changed"], result
+    assert result["access_entry"]["kubernetes_groups"] == ["triptrip-developers"]
+    assert [p["policy_arn"] for p in result["access_policies"]] == [EDIT, VIEW]
+    result, failed = access_entry_module(args)  # describe, list policies: nothing differs
+    assert not failed and not result["changed"], result
+    # Update groups, drop the cluster-scoped policy and narrow the namespaced one, change the tags.
+    args.update(kubernetes_groups=["triptrip-readers"], tags={"Environment": "production"}, access_policies=[
+        {"policy_arn": EDIT, "access_scope": {"type": "namespace", "namespaces": ["booking"]}}])
+    result, failed = access_entry_module(args)  # update, associate, disassociate, tag, untag
+    assert not failed and result["changed"], result
+    described = eks.describe_access_entry(clusterName="c", principalArn=role)["accessEntry"]
+    assert (described["kubernetesGroups"], described["tags"]) == (["triptrip-readers"], {"Environment": "production"})
+    assert [(p["policyArn"], p["accessScope"]) for p in eks.list_associated_access_policies(
+        clusterName="c", principalArn=role)["associatedAccessPolicies"]] == [
+        (EDIT, {"type": "namespace", "namespaces": ["booking"]})]
+    assert not access_entry_module(args)[0]["changed"]
+    result, failed = access_entry_module({"principal_arn": role, "state": "absent"})  # describe, delete
+    assert not failed and result["changed"], result
+    assert eks.list_access_entries(clusterName="c")["accessEntries"] == []
+    assert not access_entry_module({"principal_arn": role, "state": "absent"})[0]["changed"]
+
+
+# Patch 15: the local platform's cluster is described with the local kube-apiserver's endpoint and CA.
+PEM = b"-----BEGIN CERTIFICATE-----\nMIIBlocal\n-----END CERTIFICATE-----\n"
+
+
+def test_local_cluster_is_described_with_the_local_endpoint_and_ca(eks, monkeypatch, tmp_path):
+    ca = tmp_path / "ca.crt"
+    ca.write_bytes(PEM)
+    monkeypatch.setenv("TRIPTRIP_EKS_LOCAL_CLUSTER", "c")
+    monkeypatch.setenv("TRIPTRIP_EKS_LOCAL_ENDPOINT", "https://127.0.0.1:29443")
+    monkeypatch.setenv("TRIPTRIP_EKS_LOCAL_CA_FILE", str(ca))
+    made = eks.create_cluster(name="c", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1"]})["cluster"]
+    assert made["endpoint"] == "https://127.0.0.1:29443"
+    assert base64.b64decode(made["certificateAuthority"]["data"]) == PEM
+    described = eks.describe_cluster(name="c")["cluster"]
+    assert described["endpoint"] == made["endpoint"]
+    assert described["certificateAuthority"] == made["certificateAuthority"]
+    # Read when described: a re-issued CA is what the next DescribeCluster gives.
+    ca.write_bytes(PEM.replace(b"local", b"again"))
+    assert base64.b64decode(eks.describe_cluster(name="c")["cluster"]["certificateAuthority"]["data"]) == \
+        PEM.replace(b"local", b"again")
+    other = eks.create_cluster(name="other", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1"]})["cluster"]
+    assert other["endpoint"].endswith(".ap-northeast-1.eks.amazonaws.com/")
+    assert eks.describe_cluster(name="other")["cluster"]["certificateAuthority"] == other["certificateAuthority"]
+    assert base64.b64encode(PEM).decode() != other["certificateAuthority"]["data"]
+
+
+def test_without_the_variables_clusters_keep_motos_endpoint(eks, monkeypatch):
+    for name in ("TRIPTRIP_EKS_LOCAL_CLUSTER", "TRIPTRIP_EKS_LOCAL_ENDPOINT", "TRIPTRIP_EKS_LOCAL_CA_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    assert cluster(eks)["endpoint"].endswith(".ap-northeast-1.eks.amazonaws.com/")
+
+
+def test_public_endpoint_update_and_back_is_described(eks):
+    cluster(eks)
+    cidrs = ["203.0.113.0/24", "198.51.100.7/32"]
+    eks.update_cluster_config(name="c", resourcesVpcConfig={"endpointPublicAccess": True, "publicAccessCidrs": cidrs})
+    vpc = eks.describe_cluster(name="c")["cluster"]["resourcesVpcConfig"]
+    assert (vpc["endpointPublicAccess"], vpc["endpointPrivateAccess"], vpc["publicAccessCidrs"]) == (True, True, cidrs)
+    eks.update_cluster_config(name="c", resourcesVpcConfig={"endpointPublicAccess": False})
+    vpc = eks.describe_cluster(name="c")["cluster"]["resourcesVpcConfig"]
+    assert (vpc["endpointPublicAccess"], vpc["publicAccessCidrs"], vpc["subnetIds"]) == (
+        False, cidrs, ["subnet-1", "subnet-2"])
+
+
+# Both patches as the local platform uses them: the moto server in its own process (scripts/localenv starts it so),
+# read by another (an authenticator, a kubeconfig writer) over HTTP, with principal ARNs URL-encoded in the path.
+@pytest.fixture(scope="module")
+def moto_server(root, tmp_path_factory):
+    ca = tmp_path_factory.mktemp("ca") / "ca.crt"
+    ca.write_bytes(PEM)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "TRIPTRIP_EKS_LOCAL_CLUSTER": "local",
+           "TRIPTRIP_EKS_LOCAL_ENDPOINT": "https://127.0.0.1:29443", "TRIPTRIP_EKS_LOCAL_CA_FILE": str(ca)}
+    server = subprocess.Popen([sys.executable, str(root / "localenv" / "moto_server.py"), "-H", "127.0.0.1",
+                               "-p", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("the moto server did not start") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def server_client(service, port):
+    return boto3.client(service, endpoint_url=f"http://127.0.0.1:{port}", region_name="ap-northeast-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def test_access_entries_are_read_back_from_the_moto_server(moto_server):
+    writer, reader = server_client("eks", moto_server), server_client("eks", moto_server)
+    role = server_client("iam", moto_server).create_role(
+        RoleName="dev+ops=a,b.c@d-e", Path="/teams/booking/", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    writer.create_cluster(name="access", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1"]},
+                          accessConfig={"authenticationMode": "API"})
+    writer.create_access_entry(clusterName="access", principalArn=role, kubernetesGroups=["triptrip-developers"])
+    writer.associate_access_policy(clusterName="access", principalArn=role, policyArn=EDIT,
+                                   accessScope={"type": "namespace", "namespaces": ["booking"]})
+    assert reader.list_access_entries(clusterName="access")["accessEntries"] == [role]
+    entry = reader.describe_access_entry(clusterName="access", principalArn=role)["accessEntry"]
+    assert (entry["principalArn"], entry["kubernetesGroups"]) == (role, ["triptrip-developers"])
+    assert entry["username"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/dev+ops=a,b.c@d-e/{{{{SessionName}}}}"
+    assert [(p["policyArn"], p["accessScope"]) for p in reader.list_associated_access_policies(
+        clusterName="access", principalArn=role)["associatedAccessPolicies"]] == [
+        (EDIT, {"type": "namespace", "namespaces": ["booking"]})]
+    writer.disassociate_access_policy(clusterName="access", principalArn=role, policyArn=EDIT)
+    writer.delete_access_entry(clusterName="access", principalArn=role)
+    assert reader.list_access_entries(clusterName="access")["accessEntries"] == []
+    assert error_code(reader.describe_access_entry, clusterName="access",
+                      principalArn=role) == "ResourceNotFoundException"
+
+
+def test_the_moto_server_describes_the_local_cluster_with_the_local_endpoint(moto_server):
+    eks = server_client("eks", moto_server)
+    eks.create_cluster(name="local", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    described = eks.describe_cluster(name="local")["cluster"]
+    assert described["endpoint"] == "https://127.0.0.1:29443"
+    assert base64.b64decode(described["certificateAuthority"]["data"]) == PEM
+    eks.create_cluster(name="elsewhere", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    assert eks.describe_cluster(name="elsewhere")["cluster"]["endpoint"] != "https://127.0.0.1:29443"
