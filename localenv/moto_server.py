@@ -55,6 +55,9 @@ Patches (moto 5.2.5):
     environment (read at create and describe time), the cluster of that name is described with that endpoint and,
     as EKS gives it, `certificateAuthority.data` = base64 of the CA's PEM file, so kubeconfigs built from
     DescribeCluster reach the local kube-apiserver. Other clusters keep moto's values.
+16. moto takes the region from the first `.<region>.amazonaws.com` anywhere in the URL, so an access entry path that
+    holds an IAM Identity Center role's ARN (`role/aws-reserved/sso.amazonaws.com/...`) gives a bogus region and
+    HTTP 500: EKS calls read the region from the URL's host only (then the signature's scope, as moto does).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ import os
 import re
 import sys
 import uuid
+from urllib.parse import urlsplit
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -571,6 +575,15 @@ _ACCESS_ENTRY_CALLS = ("create_access_entry", "describe_access_entry", "list_acc
                        "list_associated_access_policies")
 
 
+_orig_get_region_from_url = EKSResponse.get_region_from_url
+
+
+def get_region_from_url(self, request, full_url):  # patch 16
+    """The region from the URL's host only: the path may hold `.sso.amazonaws.com` (an access entry's principal)."""
+    parts = urlsplit(full_url)
+    return _orig_get_region_from_url(self, request, f"{parts.scheme}://{parts.netloc}/")
+
+
 def apply():
     """Install the patches (idempotent)."""
     if getattr(EKSResponse, "_triptrip_patched", False):
@@ -605,6 +618,7 @@ def apply():
                  "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$"):
         eks_urls.url_paths[path] = eks_urls.response.dispatch
     EKSResponse.describe_cluster = describe_cluster  # patch 15
+    EKSResponse.get_region_from_url = get_region_from_url  # patch 16
     # patch 13: the shared prefix table moto's tag backend reads (the same dict object, changed in place).
     ec2_utils.EC2_PREFIX_TO_RESOURCE["nat"] = "natgateway"
     EKSResponse._triptrip_patched = True

@@ -109,7 +109,7 @@ KNOWN = {
     "iam_policy": {"policy_name", "policy_json"},
     "vpc": {"name", "cidr_block", "dns_hostnames", "dns_support", "tags", "purge_tags"},
     "subnet": {"cidr", "az", "map_public", "tags", "purge_tags"},
-    "security_group": {"name", "description", "tags", "purge_tags", "rules", "purge_rules"},
+    "security_group": {"name", "description", "tags", "purge_tags", "rules", "purge_rules", "purge_rules_egress"},
     "launch_template": {"version_description", "metadata_options", "block_device_mappings", "tag_specifications"},
     "kms_key": {"alias", "description", "enable_key_rotation", "key_spec", "key_usage", "tags", "purge_tags",
                 "enabled"},
@@ -175,9 +175,40 @@ def _subnet(current, params):
             and _tags_match(current.get("tags"), params))
 
 
+def _ingress(permissions):
+    """Ingress permissions as (protocol, from, to, IPv4 CIDR, description) rows; None when any is of another kind
+    (IPv6, a prefix list, another group), which this comparison leaves to the module."""
+    rows = set()
+    for permission in permissions or []:
+        if permission.get("ipv6_ranges") or permission.get("prefix_list_ids") or permission.get("user_id_group_pairs"):
+            return None
+        for cidr in permission.get("ip_ranges") or []:
+            rows.add((str(permission.get("ip_protocol")), permission.get("from_port"), permission.get("to_port"),
+                      cidr.get("cidr_ip"), cidr.get("description")))
+    return rows
+
+
+def _wanted_ingress(rules):
+    """The module's `rules` (proto tcp, ports, cidr_ip, rule_desc) as _ingress rows; None for any other shape."""
+    rows = set()
+    for rule in rules:
+        if set(rule) - {"proto", "ports", "cidr_ip", "rule_desc"} or rule.get("proto") != "tcp":
+            return None
+        cidrs = rule["cidr_ip"] if isinstance(rule["cidr_ip"], list) else [rule["cidr_ip"]]
+        for port in rule["ports"]:
+            rows.update(("tcp", int(port), int(port), cidr, rule.get("rule_desc")) for cidr in cidrs)
+    return rows
+
+
 def _security_group(current, params):
-    if params.get("rules") not in (None, []) or params.get("purge_rules", True):
-        return False  # only the group itself is compared, never its rules
+    rules = params.get("rules")
+    if rules not in (None, []) or params.get("purge_rules", True):
+        # Compared only as the module would leave it: ingress purged to exactly these TCP CIDR rules, egress untouched.
+        if rules is None or not params.get("purge_rules", True) or params.get("purge_rules_egress", True):
+            return False
+        wanted = _wanted_ingress(rules)
+        if wanted is None or _ingress(current.get("ip_permissions")) != wanted:
+            return False
     return (current.get("group_name") == params["name"]
             and current.get("description") == params["description"]
             and _tags_match(current.get("tags"), params))

@@ -77,3 +77,26 @@ def snake(resource):
     if resource is None:
         return None
     return camel_dict_to_snake_dict(resource, ignore_list=["tags"])
+
+
+def endpoint_access_request(private, public, public_cidrs):
+    """UpdateClusterConfig's resourcesVpcConfig for endpoint access; public CIDRs only while the public endpoint is on
+    (EKS defaults them to 0.0.0.0/0 when none are given)."""
+    access = {"endpointPrivateAccess": bool(private), "endpointPublicAccess": bool(public)}
+    if public:
+        access["publicAccessCidrs"] = sorted(public_cidrs or ["0.0.0.0/0"])
+    return access
+
+
+def wait_for_update(client, name, update, timeout, fail):
+    """Poll DescribeUpdate until `update` (as UpdateClusterConfig answered it) is Successful; `fail(msg=...)` when it
+    ends otherwise or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while update.get("status") not in ("Successful", "Failed", "Cancelled"):
+        if time.monotonic() >= deadline:
+            fail(msg=f"Timed out after {timeout} s waiting for EKS update {update.get('id')} of {name}")
+            return
+        time.sleep(10)
+        update = client.describe_update(name=name, updateId=update["id"], aws_retry=True)["update"]
+    if update["status"] != "Successful":
+        fail(msg=f"EKS update {update.get('id')} of {name} ended {update['status']}: {update.get('errors')}")

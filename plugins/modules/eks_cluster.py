@@ -154,7 +154,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.triptrip.platform.plugins.module_utils.eks import (
-    call_passing_role, describe_cluster, eks_client, snake)
+    call_passing_role, describe_cluster, eks_client, endpoint_access_request, snake)
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
@@ -243,16 +243,11 @@ def plan(params, cluster):
             )
 
     vpc = cluster.get("resourcesVpcConfig") or {}
-    access = {
-        "endpointPrivateAccess": params["endpoint_private_access"],
-        "endpointPublicAccess": params["endpoint_public_access"],
-    }
-    if params["endpoint_public_access"]:
-        access["publicAccessCidrs"] = params["public_access_cidrs"] or ["0.0.0.0/0"]
+    access = endpoint_access_request(params["endpoint_private_access"], params["endpoint_public_access"],
+                                     params["public_access_cidrs"])
     have_access = {k: vpc.get(k) for k in access}
     if have_access.get("publicAccessCidrs") is not None:
         have_access["publicAccessCidrs"] = sorted(have_access["publicAccessCidrs"])
-        access = {**access, "publicAccessCidrs": sorted(access["publicAccessCidrs"])}
     if have_access != access:
         calls.append(("endpoint access", "update_cluster_config", {"name": name, "resourcesVpcConfig": access}))
 

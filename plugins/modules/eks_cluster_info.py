@@ -75,6 +75,9 @@ cluster:
     endpoint:
       description: API server endpoint.
       type: str
+    certificate_authority:
+      description: The API server's CA, C(data) being its PEM in base64 (a kubeconfig's C(certificate-authority-data)).
+      type: dict
     resources_vpc_config:
       description: Subnets, security groups and endpoint access.
       type: dict

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 import socket
 import subprocess
@@ -17,6 +18,7 @@ COMPONENT_PORTS = {
     "TRIPTRIP_KCM_PORT": 257,
     "TRIPTRIP_SCHEDULER_PORT": 259,
     "TRIPTRIP_KWOK_PORT": 247,
+    "TRIPTRIP_AUTHENTICATOR_PORT": 444,
 }
 # One port range per test module, away from `make local` (29xxx) and molecule (28xxx). All our ports are below
 # 32768, outside Linux's ephemeral range, so an outgoing connection can never hold one of them.
@@ -67,6 +69,14 @@ def our_processes(state: Path) -> list[str]:
         if (str(state) in cmdline or cwd == str(state)) and status != "Z":
             found.append(cmdline)
     return found
+
+
+def operator_keys(state: Path) -> dict[str, str]:
+    """The access key of the local account's operator (scripts/localenv up), as AWS_* environment variables."""
+    parser = configparser.RawConfigParser()
+    parser.read(state / "aws" / "credentials", encoding="utf-8")
+    return {"AWS_ACCESS_KEY_ID": parser.get("triptrip-local", "aws_access_key_id"),
+            "AWS_SECRET_ACCESS_KEY": parser.get("triptrip-local", "aws_secret_access_key")}
 
 
 def start_platform(root, tool_env, tmp_path_factory, name):

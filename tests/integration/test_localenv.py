@@ -34,7 +34,8 @@ def kubectl(platform, *args, stdin=None):
 def test_status_reports_every_component_healthy(root, platform):
     res = subprocess.run([str(root / "scripts/localenv"), "status"], env=platform["env"], capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stdout
-    for component in ("moto", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"):
+    for component in ("moto", "eks-authenticator", "etcd", "kube-apiserver", "kube-controller-manager",
+                      "kube-scheduler", "kwok"):
         assert f"{component} " in res.stdout and "stopped" not in res.stdout
 
 

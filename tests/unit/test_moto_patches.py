@@ -559,6 +559,21 @@ def test_access_entries_are_read_back_from_the_moto_server(moto_server):
                       principalArn=role) == "ResourceNotFoundException"
 
 
+def test_an_identity_center_role_path_does_not_confuse_the_region(moto_server):
+    """Patch 16: `.../sso.amazonaws.com/...` in the path is not a region (moto answered HTTP 500)."""
+    eks = server_client("eks", moto_server)
+    sso = server_client("iam", moto_server).create_role(
+        RoleName="AWSReservedSSO_Admin_0123", Path="/aws-reserved/sso.amazonaws.com/ap-northeast-1/",
+        AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    eks.create_cluster(name="sso", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1"]},
+                       accessConfig={"authenticationMode": "API"})
+    eks.create_access_entry(clusterName="sso", principalArn=sso)
+    eks.associate_access_policy(clusterName="sso", principalArn=sso, policyArn=EDIT, accessScope={"type": "cluster"})
+    assert eks.describe_access_entry(clusterName="sso", principalArn=sso)["accessEntry"]["principalArn"] == sso
+    assert [p["policyArn"] for p in eks.list_associated_access_policies(
+        clusterName="sso", principalArn=sso)["associatedAccessPolicies"]] == [EDIT]
+
+
 def test_the_moto_server_describes_the_local_cluster_with_the_local_endpoint(moto_server):
     eks = server_client("eks", moto_server)
     eks.create_cluster(name="local", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1"]})

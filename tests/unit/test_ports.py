@@ -13,10 +13,10 @@ EPHEMERAL_LOW = 32768
 
 def test_all_our_ports_are_below_the_ephemeral_range_and_distinct_per_user(root):
     defaults = [int(p) for p in re.findall(r'TRIPTRIP_\w+_PORT", "(\d+)"', (root / "scripts/localenv").read_text())]
-    assert len(defaults) == 7
+    assert len(defaults) == 8
     molecule = yaml.safe_load((root / "molecule/default/molecule.yml").read_text())["ansible"]["env"]
     scenario = [int(v) for k, v in molecule.items() if k.endswith("_PORT")]
-    assert len(scenario) == 7
+    assert len(scenario) == 8
     sys.path.insert(0, str(root / "tests/integration"))
     from localplatform import PORT_BASES  # noqa: PLC0415 - the integration helpers, imported for their data
 

@@ -108,6 +108,30 @@ def test_security_group():
     assert aws_in_sync(GROUP, "security_group", {**GROUP_PARAMS, "rules": [{"proto": "tcp"}]}) is False
 
 
+API_RULES = [{"proto": "tcp", "ports": [443], "cidr_ip": ["10.0.0.0/16", "10.8.0.0/16"], "rule_desc": "API"}]
+API_PARAMS = {**GROUP_PARAMS, "rules": API_RULES, "purge_rules": True, "purge_rules_egress": False}
+API_INGRESS = [{"ip_protocol": "tcp", "from_port": 443, "to_port": 443, "ip_ranges": [
+    {"cidr_ip": "10.0.0.0/16", "description": "API"}, {"cidr_ip": "10.8.0.0/16", "description": "API"}]}]
+
+
+def test_security_group_with_the_api_rule_is_in_sync_only_with_exactly_that_ingress():
+    assert aws_in_sync({**GROUP, "ip_permissions": API_INGRESS}, "security_group", API_PARAMS) is True
+    # a CIDR missing, one too many, another description, another port: the module has to run
+    one = [{**API_INGRESS[0], "ip_ranges": API_INGRESS[0]["ip_ranges"][:1]}]
+    assert aws_in_sync({**GROUP, "ip_permissions": one}, "security_group", API_PARAMS) is False
+    extra = [*API_INGRESS, {"ip_protocol": "tcp", "from_port": 22, "to_port": 22,
+                            "ip_ranges": [{"cidr_ip": "0.0.0.0/0"}]}]
+    assert aws_in_sync({**GROUP, "ip_permissions": extra}, "security_group", API_PARAMS) is False
+    renamed = [{**API_INGRESS[0], "ip_ranges": [{**r, "description": "x"} for r in API_INGRESS[0]["ip_ranges"]]}]
+    assert aws_in_sync({**GROUP, "ip_permissions": renamed}, "security_group", API_PARAMS) is False
+    assert aws_in_sync({**GROUP, "ip_permissions": []}, "security_group", API_PARAMS) is False
+    # a rule of a shape not compared (another group as source), or egress the module would purge: not in sync
+    pairs = [{**API_INGRESS[0], "user_id_group_pairs": [{"group_id": "sg-2"}]}]
+    assert aws_in_sync({**GROUP, "ip_permissions": pairs}, "security_group", API_PARAMS) is False
+    assert aws_in_sync({**GROUP, "ip_permissions": API_INGRESS}, "security_group",
+                       {**API_PARAMS, "purge_rules_egress": True}) is False
+
+
 def test_an_unknown_kind_is_an_error():
     with pytest.raises(AnsibleFilterError, match="kind='rds'"):
         aws_in_sync(VPC, "rds", {})

@@ -1,0 +1,174 @@
+"""triptrip.platform.eks_endpoint_window: the exact requests that open and close the public endpoint (Stubber), and
+the watcher closing it against a real moto server once the run that opened it has ended."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import boto3
+import pytest
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import EKS_RETRY
+from ansible_collections.triptrip.platform.plugins.modules import eks_endpoint_window
+
+NAME = "triptrip-development"
+PRIVATE = {"subnetIds": ["subnet-a"], "endpointPrivateAccess": True, "endpointPublicAccess": False}
+OPEN = {**PRIVATE, "endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.7/32"]}
+
+
+def cluster(vpc):
+    return {"cluster": {"name": NAME, "arn": f"arn:aws:eks:ap-northeast-1:123456789012:cluster/{NAME}",
+                        "status": "ACTIVE", "resourcesVpcConfig": vpc}}
+
+
+def update(status="InProgress"):
+    return {"update": {"id": "u-1", "status": status, "type": "EndpointAccessUpdate"}}
+
+
+def test_open_sends_the_runner_cidrs_only_and_waits_for_the_update(run_module, eks, no_backoff_wait, monkeypatch):
+    client, stubber = eks
+    started = []
+    monkeypatch.setattr(eks_endpoint_window, "start_watcher", lambda _m, cidrs: started.append(cidrs) or 4242)
+    stubber.add_response("describe_cluster", cluster(PRIVATE), {"name": NAME})
+    stubber.add_response("update_cluster_config", update(), {"name": NAME, "resourcesVpcConfig": {
+        "endpointPrivateAccess": True, "endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.7/32"]}})
+    stubber.add_response("describe_update", update("Successful"), {"name": NAME, "updateId": "u-1"})
+    result, failed = run_module(eks_endpoint_window, {"name": NAME, "public_access_cidrs": ["203.0.113.7/32"]},
+                                client, EKS_RETRY)
+    assert not failed, result
+    assert result["changed"] is True and result["public_access"] is True and result["watcher_pid"] == 4242
+    assert result["diff"] == {"before": {"public_access": False, "public_access_cidrs": []},
+                              "after": {"public_access": True, "public_access_cidrs": ["203.0.113.7/32"]}}
+    assert started == [["203.0.113.7/32"]]
+
+
+def test_open_when_open_changes_nothing_but_still_watches(run_module, eks, monkeypatch):
+    client, stubber = eks
+    monkeypatch.setattr(eks_endpoint_window, "start_watcher", lambda _m, cidrs: 4242)
+    stubber.add_response("describe_cluster", cluster(OPEN), {"name": NAME})
+    result, failed = run_module(eks_endpoint_window, {"name": NAME, "public_access_cidrs": ["203.0.113.7/32"]},
+                                client, EKS_RETRY)
+    assert not failed and result["changed"] is False and result["watcher_pid"] == 4242
+
+
+def test_check_mode_plans_without_a_call_or_a_watcher(run_module, eks, monkeypatch):
+    client, stubber = eks
+    monkeypatch.setattr(eks_endpoint_window, "start_watcher", lambda *_a: pytest.fail("no watcher in check mode"))
+    stubber.add_response("describe_cluster", cluster(PRIVATE), {"name": NAME})
+    result, failed = run_module(eks_endpoint_window, {"name": NAME, "public_access_cidrs": ["203.0.113.7/32"],
+                                                      "_ansible_check_mode": True}, client, EKS_RETRY)
+    assert not failed and result["changed"] is True
+
+
+def test_close_turns_the_public_endpoint_off(run_module, eks, no_backoff_wait):
+    client, stubber = eks
+    stubber.add_response("describe_cluster", cluster(OPEN), {"name": NAME})
+    stubber.add_response("update_cluster_config", update("Successful"), {"name": NAME, "resourcesVpcConfig": {
+        "endpointPrivateAccess": True, "endpointPublicAccess": False}})
+    result, failed = run_module(eks_endpoint_window, {"name": NAME, "state": "closed"}, client, EKS_RETRY)
+    assert not failed and result["changed"] is True and result["public_access"] is False
+
+
+@pytest.mark.parametrize("cidrs", [[], ["0.0.0.0/0"], ["203.0.113.7/32", "::/0"]])
+def test_open_to_nobody_or_everybody_is_refused_before_any_call(run_module, eks, cidrs):
+    client, _stubber = eks
+    result, failed = run_module(eks_endpoint_window, {"name": NAME, "public_access_cidrs": cidrs}, client, EKS_RETRY)
+    assert failed and "runner's egress CIDRs only" in result["msg"]
+
+
+def test_a_failed_update_fails_the_task(run_module, eks, no_backoff_wait):
+    client, stubber = eks
+    stubber.add_response("describe_cluster", cluster(OPEN), {"name": NAME})
+    stubber.add_response("update_cluster_config", update(), {"name": NAME, "resourcesVpcConfig": {
+        "endpointPrivateAccess": True, "endpointPublicAccess": False}})
+    stubber.add_response("describe_update", update("Failed"), {"name": NAME, "updateId": "u-1"})
+    result, failed = run_module(eks_endpoint_window, {"name": NAME, "state": "closed"}, client, EKS_RETRY)
+    assert failed and "ended Failed" in result["msg"]
+
+
+@pytest.fixture(scope="module")
+def moto_port(root, tmp_path_factory):
+    """The patched moto server as its own process on a free loopback port; stopped by its pid."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    logs = tmp_path_factory.mktemp("moto-window")
+    with open(logs / "moto.log", "wb") as log:
+        server = subprocess.Popen([sys.executable, str(root / "localenv/moto_server.py"), "-H", "127.0.0.1", "-p",
+                                   str(port)], stdout=log, stderr=subprocess.STDOUT, cwd=logs)
+    try:
+        deadline = time.monotonic() + 60
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            assert server.poll() is None and time.monotonic() < deadline, (logs / "moto.log").read_text()
+            time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def test_the_watcher_closes_the_endpoint_once_the_run_has_ended(moto_port, monkeypatch):
+    """The watcher's own code against the patched moto server: it waits while the run lives, then closes; and it
+    leaves alone an endpoint that a later run opened to other CIDRs."""
+    url = f"http://127.0.0.1:{moto_port}"
+    eks = boto3.client("eks", region_name="ap-northeast-1", endpoint_url=url, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    eks.create_cluster(name=NAME, roleArn="arn:aws:iam::123456789012:role/r", resourcesVpcConfig={
+        "subnetIds": ["subnet-a"], "endpointPrivateAccess": True, "endpointPublicAccess": False})
+    eks.update_cluster_config(name=NAME, resourcesVpcConfig={"endpointPublicAccess": True,
+                                                             "publicAccessCidrs": ["203.0.113.7/32"]})
+    public = lambda: eks.describe_cluster(name=NAME)["cluster"]["resourcesVpcConfig"]["endpointPublicAccess"]  # noqa: E731
+    run = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(4)"])  # the run that opened it
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    class Module:
+        params = {"name": NAME, "endpoint_url": url, "wait_timeout": 60}
+        region = "ap-northeast-1"
+
+    monkeypatch.setattr(eks_endpoint_window, "run_pid", lambda: run.pid)
+    watcher = reaper(eks_endpoint_window.start_watcher(Module, ["203.0.113.7/32"]))
+    time.sleep(2)
+    assert public() is True  # the run still goes on
+    run.wait()
+    deadline = time.monotonic() + 30
+    while public():
+        assert time.monotonic() < deadline, "the watcher did not close the endpoint within 30 s of the run's end"
+        time.sleep(0.5)
+    watcher()
+    eks.update_cluster_config(name=NAME, resourcesVpcConfig={"endpointPublicAccess": True,
+                                                             "publicAccessCidrs": ["198.51.100.9/32"]})
+    reaper(eks_endpoint_window.start_watcher(Module, ["203.0.113.7/32"]))()  # its run is gone already
+    assert public() is True
+
+
+def reaper(pid, timeout=30):
+    """A function that waits for our child `pid` to end (reaping it), failing after `timeout` seconds."""
+    def wait():
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"watcher {pid} still runs after {timeout} s")
+    return wait
+
+
+def test_run_pid_finds_the_outermost_ansible_playbook(tmp_path):
+    """A stand-in tree, ansible-playbook -> worker -> module: the module's run is the ansible-playbook process."""
+    script = tmp_path / "ansible-playbook"
+    script.write_text(f"#!{sys.executable}\nimport subprocess, sys\n"
+                      "worker = subprocess.Popen(['sleep', '10'])\nprint(worker.pid, flush=True)\nworker.wait()\n")
+    script.chmod(0o755)
+    playbook = subprocess.Popen([str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(playbook.stdout.readline())
+        assert eks_endpoint_window.run_pid(worker) == playbook.pid
+        assert eks_endpoint_window.run_pid() == os.getppid()  # no ansible-playbook above pytest: the parent
+    finally:
+        playbook.kill()
+        playbook.wait()
