@@ -9,6 +9,7 @@ import subprocess
 
 import boto3
 import pytest
+import yaml
 from localplatform import changed_tasks, start_platform
 from summary import record
 
@@ -61,7 +62,21 @@ def test_check_on_an_empty_account_and_cluster_plans_and_creates_nothing(root, p
     assert before == {"vpcs": [], "clusters": [], "roles": [], "key_aliases": []}
     res, recap = playbook(root, platform, "--check")
     assert recap["failed"] == 0, res.stdout[-3000:]
-    assert recap["changed"] > 0  # it is a plan: the VPC, subnets, role, cluster, nodes, namespace would change
+    assert recap["changed"] > 0  # it is a plan: the VPC, subnets, roles, cluster, node groups would change
+    # As on EKS, there is no API server before the cluster exists: the Kubernetes layer's three plays say so and
+    # plan nothing (before, the local platform let them plan against an API server no new account has).
+    assert res.stdout.count("EKS cluster triptrip-local does not exist yet (the AWS layer would create it)") == 3, \
+        res.stdout[-3000:]
+    assert moto_resources(platform) == before
+    assert not (platform["state"] / "triptrip-local.kubeconfig").exists()
+
+
+def test_check_after_the_aws_layer_plans_the_kubernetes_layer_on_the_new_cluster(root, platform):
+    res = subprocess.run(["ansible-playbook", "playbooks/aws.yml", "-i", "inventories/local"], env=platform["env"],
+                         cwd=root, capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stdout[-3000:]
+    res, recap = playbook(root, platform, "--check")
+    assert recap["failed"] == 0, res.stdout[-3000:]
     # The add-ons' custom resources need the CRDs their releases bring: with no release deployed, every add-on's are
     # planned by name, with the releases they wait for.
     plan = re.search(r"Plan the custom resources whose CRDs come with releases still to install.*?\n(?:ok|changed): "
@@ -70,7 +85,6 @@ def test_check_on_an_empty_account_and_cluster_plans_and_creates_nothing(root, p
     keda = r"KEDA: [^.]*ScaledObject/triptrip-queue-worker[^.]* would be applied \(releases not deployed yet: keda/keda\)"
     assert re.search(keda, plan.group(1)), plan.group(1)
     assert re.search(r"Istio: .*Gateway/", plan.group(1)), plan.group(1)
-    assert moto_resources(platform) == before
     assert kubectl_json(platform, "get", "nodes", "-l", "type=kwok")["items"] == []
     names = [n["metadata"]["name"] for n in kubectl_json(platform, "get", "namespaces")["items"]]
     assert "triptrip-api" not in names
@@ -80,6 +94,17 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
     res, recap = playbook(root, platform)
     assert recap["failed"] == 0 and recap["changed"] > 0, res.stdout[-3000:]
     assert moto_resources(platform)["clusters"] == ["triptrip-local"]
+    # No kubeconfig was given: the run wrote the cluster's (0600) with an `aws eks get-token` exec credential, and
+    # every write of the Kubernetes layer was made as the runner's IAM identity, let in by its access entry.
+    kubeconfig = platform["state"] / "triptrip-local.kubeconfig"
+    assert kubeconfig.stat().st_mode & 0o777 == 0o600
+    user = yaml.safe_load(kubeconfig.read_text())["users"][0]["user"]
+    assert list(user) == ["exec"] and user["exec"]["command"] == "aws" and "get-token" in user["exec"]["args"]
+    events = [json.loads(line) for line in (platform["state"] / "logs/audit.log").open()]
+    writers = {e["user"]["username"] for e in events  # not scripts/localenv's own binding of the view policy's group
+               if e.get("objectRef", {}).get("name") != "eks:access-policy:view"}
+    people = {w for w in writers if not w.startswith("system:") and w != "kwok-controller"}  # not the control plane
+    assert people == {"arn:aws:iam::123456789012:user/triptrip-local-operator"}, writers
     cluster = aws(platform, "eks").describe_cluster(name="triptrip-local")["cluster"]
     assert cluster["resourcesVpcConfig"]["endpointPublicAccess"] is False
     assert cluster["resourcesVpcConfig"]["endpointPrivateAccess"] is True
