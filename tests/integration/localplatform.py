@@ -97,12 +97,26 @@ def start_platform(root, tool_env, tmp_path_factory, name):
         subprocess.run([str(root / "scripts/localenv"), "down"], env=env, check=False, capture_output=True)
 
 
-def start_moto(root, tool_env, tmp_path_factory, port, name):
-    """Generator for a module fixture: the patched moto server alone (localenv/moto_server.py) on `port`, its log
-    in a folder of its own; always stopped (by its pid) at teardown."""
+def free_port(start: int) -> int:
+    """A port nobody listens on from `start` on, below the ephemeral range like every port of ours
+    (tests/unit/test_ports.py); each test module that needs one starts from its own hundred."""
+    for port in range(start, start + 100):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        if not listening(port):
+            return port
+    raise AssertionError(f"no free port in {start}-{start + 99}")
+
+
+def start_moto(root, tool_env, tmp_path_factory, port, name, env=None):
+    """Generator for a module fixture: the patched moto server alone (localenv/moto_server.py) on `port` (with `env`
+    added to its environment), its log in a folder of its own; always stopped (by its pid) at teardown."""
     assert not listening(port), f"port {port} is taken before the test starts"
     logs = tmp_path_factory.mktemp(f"moto-{name}")
-    env = {**tool_env, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    env = {**tool_env, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", **(env or {})}
     with open(logs / "moto.log", "wb") as log:
         server = subprocess.Popen(  # noqa: S603 - our own server script
             [sys.executable, str(root / "localenv/moto_server.py"), "-H", "127.0.0.1", "-p", str(port)],

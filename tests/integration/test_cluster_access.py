@@ -198,6 +198,26 @@ def test_04_access_entries_are_checked_before_any_change(root, platform):
     assert writes_since(platform, mark) == []
 
 
+def test_04b_an_assumed_role_runner_gets_its_roles_entry_with_the_path(root, platform, tmp_path):
+    """Run as an IAM Identity Center-like role (a profile that assumes it): STS names the session
+    `assumed-role/<name>/<session>` without the path; the runner's entry is the role's ARN, path included."""
+    arn = aws(platform, "iam").create_role(RoleName="AWSReservedSSO_Platform_0a1b", AssumeRolePolicyDocument="{}",
+                                           Path="/aws-reserved/sso.amazonaws.com/ap-northeast-1/")["Role"]["Arn"]
+    state = platform["state"]
+    config = tmp_path / "config"
+    config.write_text((state / "aws" / "config").read_text() + f"\n[profile sso-platform]\nrole_arn = {arn}\n"
+                      "source_profile = triptrip-local\nregion = ap-northeast-1\n")
+    aws_env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{platform['ports']['TRIPTRIP_MOTO_PORT']}",
+               "AWS_SHARED_CREDENTIALS_FILE": str(state / "aws" / "credentials"), "AWS_CONFIG_FILE": str(config),
+               "AWS_PROFILE": "sso-platform"}
+    res, recap = playbook(root, platform, "playbooks/aws.yml", "--tags", "eks_access",
+                          "-e", json.dumps({"platform_aws_env": aws_env}))
+    assert recap["failed"] == 0, res.stdout[-3000:]
+    entries = aws(platform, "eks").list_access_entries(clusterName=CLUSTER)["accessEntries"]
+    assert arn in entries and arn.startswith(f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/"), entries
+    assert not [e for e in entries if ":assumed-role/" in e]
+
+
 def test_05_temporary_public_opens_the_endpoint_for_the_run_only_even_when_it_fails(root, platform):
     eks = aws(platform, "eks")
 

@@ -15,7 +15,6 @@ import io
 import json
 import os
 import re
-import socket
 import ssl
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from awscli.customizations.eks.get_token import STSClientFactory, TokenGenerator
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
-from localplatform import listening, start_moto  # noqa: E402 - the integration helpers: moto as localenv starts it
+from localplatform import free_port, listening, start_moto  # noqa: E402 - the integration helpers: moto as localenv starts it
 
 CLUSTER = "triptrip-local"
 ACCOUNT = "123456789012"
@@ -56,19 +55,6 @@ def _load(name: str, path: Path):
 
 
 authn = _load("triptrip_eks_authenticator", ROOT / "localenv" / "eks_authenticator.py")
-
-
-def free_port(start: int = 24800) -> int:
-    """A port nobody listens on, below the ephemeral range like every port of ours (tests/unit/test_ports.py)."""
-    for port in range(start, start + 100):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        if not listening(port):
-            return port
-    raise AssertionError(f"no free port in {start}-{start + 99}")
 
 
 class Entries:

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import os
 import re
-import socket
-import subprocess
 import sys
-import time
+from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from localplatform import free_port, start_moto  # noqa: E402 - moto as scripts/localenv starts it
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 
@@ -501,34 +501,14 @@ def test_public_endpoint_update_and_back_is_described(eks):
 # Both patches as the local platform uses them: the moto server in its own process (scripts/localenv starts it so),
 # read by another (an authenticator, a kubeconfig writer) over HTTP, with principal ARNs URL-encoded in the path.
 @pytest.fixture(scope="module")
-def moto_server(root, tmp_path_factory):
+def moto_server(root, tool_env, tmp_path_factory):
     ca = tmp_path_factory.mktemp("ca") / "ca.crt"
     ca.write_bytes(PEM)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "TRIPTRIP_EKS_LOCAL_CLUSTER": "local",
-           "TRIPTRIP_EKS_LOCAL_ENDPOINT": "https://127.0.0.1:29443", "TRIPTRIP_EKS_LOCAL_CA_FILE": str(ca)}
-    server = subprocess.Popen([sys.executable, str(root / "localenv" / "moto_server.py"), "-H", "127.0.0.1",
-                               "-p", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("the moto server did not start") from None
-                time.sleep(0.2)
+    port = free_port(24850)
+    env = {"TRIPTRIP_EKS_LOCAL_CLUSTER": "local", "TRIPTRIP_EKS_LOCAL_ENDPOINT": "https://127.0.0.1:29443",
+           "TRIPTRIP_EKS_LOCAL_CA_FILE": str(ca)}
+    for _ in start_moto(root, tool_env, tmp_path_factory, port, "patches", env=env):
         yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def server_client(service, port):

@@ -4,15 +4,18 @@ the watcher closing it against a real moto server once the run that opened it ha
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import boto3
 import pytest
 from ansible_collections.triptrip.platform.plugins.module_utils.eks import EKS_RETRY
 from ansible_collections.triptrip.platform.plugins.modules import eks_endpoint_window
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "integration"))
+from localplatform import free_port, start_moto  # noqa: E402 - moto as scripts/localenv starts it
 
 NAME = "triptrip-development"
 PRIVATE = {"subnetIds": ["subnet-a"], "endpointPrivateAccess": True, "endpointPublicAccess": False}
@@ -90,24 +93,11 @@ def test_a_failed_update_fails_the_task(run_module, eks, no_backoff_wait):
 
 
 @pytest.fixture(scope="module")
-def moto_port(root, tmp_path_factory):
-    """The patched moto server as its own process on a free loopback port; stopped by its pid."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    logs = tmp_path_factory.mktemp("moto-window")
-    with open(logs / "moto.log", "wb") as log:
-        server = subprocess.Popen([sys.executable, str(root / "localenv/moto_server.py"), "-H", "127.0.0.1", "-p",
-                                   str(port)], stdout=log, stderr=subprocess.STDOUT, cwd=logs)
-    try:
-        deadline = time.monotonic() + 60
-        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
-            assert server.poll() is None and time.monotonic() < deadline, (logs / "moto.log").read_text()
-            time.sleep(0.2)
+def moto_port(root, tool_env, tmp_path_factory):
+    """The patched moto server as its own process, as scripts/localenv starts it."""
+    port = free_port(24900)
+    for _ in start_moto(root, tool_env, tmp_path_factory, port, "endpoint-window"):
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
 
 
 def test_the_watcher_closes_the_endpoint_once_the_run_has_ended(moto_port, monkeypatch):
