@@ -202,6 +202,11 @@ class Floor:
         self.releases = sum(1 for kind, _ in self.steps if kind == "helm")
 
     def apply(self) -> float:
+        # The floor reaches the cluster as ours does once a run has written the cluster's kubeconfig: each kubectl
+        # and helm gets its token from `aws eks get-token`, as on EKS (the admin certificate before that).
+        generated = self.platform.state / f"{HOST}.kubeconfig"
+        if generated.exists():
+            self.platform.env["KUBECONFIG"] = str(generated)
         start = time.monotonic()
         for kind, path in self.steps:
             if kind == "kubectl":

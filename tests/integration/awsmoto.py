@@ -30,7 +30,9 @@ class Moto:
         """Start moto alone; returns the environment for playbooks and boto3."""
         env = {**tool_env, **{k: str(v) for k, v in self.ports.items()}, "TRIPTRIP_LOCAL_STATE": str(state),
                "MOTO_RECORDER_FILEPATH": str(state / "moto-recording.jsonl"),
-               "AWS_ENDPOINT_URL": self.url}
+               "AWS_ENDPOINT_URL": self.url,
+               # The kubeconfigs a run writes (platform_state_dir) stay in the test's folder, not the home.
+               "XDG_STATE_HOME": str(state)}
         assert not listening(self.port), f"port {self.port} is taken before the test starts"
         up = subprocess.run([str(root / "scripts/localenv"), "up", "--only", "moto"], env=env, capture_output=True,
                             text=True, check=False)

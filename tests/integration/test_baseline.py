@@ -32,10 +32,16 @@ COMPLIANT = {
 }
 
 
+# The baseline alone, on the API server with the local admin kubeconfig: no AWS layer runs here, so there is no EKS
+# cluster to check the kubeconfig against (test_site_check_mode and test_cluster_access take the EKS path).
+def admin(platform):
+    return ["-e", "platform_eks_target_check=false", "-e", f"platform_kubeconfig={platform['state'] / 'kubeconfig'}"]
+
+
 @pytest.fixture(scope="module")
 def platform(root, tool_env, tmp_path_factory):
     for env in start_platform(root, tool_env, tmp_path_factory, "baseline"):
-        res = subprocess.run(["ansible-playbook", "playbooks/cluster.yml", "-i", "inventories/local"],
+        res = subprocess.run(["ansible-playbook", "playbooks/cluster.yml", "-i", "inventories/local", *admin(env)],
                              env=env["env"], cwd=root, capture_output=True, text=True, check=False)
         assert res.returncode == 0, res.stdout[-3000:]
         yield env
@@ -170,7 +176,8 @@ def test_default_service_accounts_mount_no_token(platform, root):
 ])
 def test_bad_input_fails_in_preflight_naming_the_variable(platform, root, extra, variable):
     before = kubectl(platform, "get", "ns,resourcequota,limitrange,networkpolicy", "-A", "-o", "name").stdout
-    res = subprocess.run(["ansible-playbook", "site.yml", "-i", "inventories/local", "-e", json.dumps(extra)],
+    res = subprocess.run(["ansible-playbook", "site.yml", "-i", "inventories/local", "-e", json.dumps(extra),
+                          *admin(platform)],
                          env=platform["env"], cwd=root, capture_output=True, text=True, check=False)
     assert res.returncode != 0
     recap = re.search(r"triptrip-local\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=1", res.stdout)
@@ -196,6 +203,7 @@ def test_with_many_objects_the_apply_reads_first_and_still_finds_every_drift(pla
 
     def cluster(*args):
         res = subprocess.run(["ansible-playbook", "playbooks/cluster.yml", "-i", "inventories/local", "-e", extra,
+                              *admin(platform),
                               "-v", *args], env=platform["env"], cwd=root, capture_output=True, text=True, check=False)
         recap = re.search(r"triptrip-local\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", res.stdout)
         assert recap, [line[:600] for line in res.stdout.splitlines() if line.startswith(("fatal:", "failed:"))]

@@ -61,9 +61,10 @@ def secret_run(addons, root, tmp_path_factory):
     shutil.copytree(root / "inventories/local", inventory)
     main = inventory / "group_vars/all/main.yml"
     settings = yaml.safe_load(main.read_text())
-    # Keys given in the inventory (the operator's key id, secrets of our own) take the place of its profile for the
-    # AWS modules; moto does not check signatures. The kubeconfig's `aws eks get-token` keeps the profile's keys.
-    settings["platform_aws_env"] = {**settings["platform_aws_env"],
+    # Keys in the inventory (the operator's key id with secrets of our own; moto checks no signature) reach the AWS
+    # modules only, in place of the profile (amazon.aws takes one or the other). The kubeconfig's exec credential
+    # signs its tokens with the runner's own credentials, here the operator's keys in the run's environment.
+    settings["platform_aws_env"] = {"AWS_ENDPOINT_URL": settings["platform_aws_env"]["AWS_ENDPOINT_URL"],
                                     "AWS_ACCESS_KEY_ID": operator_keys(addons.state)["AWS_ACCESS_KEY_ID"],
                                     "AWS_SECRET_ACCESS_KEY": CANARIES["aws secret key"],
                                     "AWS_SESSION_TOKEN": CANARIES["aws session token"]}
@@ -74,7 +75,7 @@ def secret_run(addons, root, tmp_path_factory):
     folders = {name: work / name for name in ("tmp", "ansible-local", "helm-cache", "helm-config", "helm-data")}
     for folder in folders.values():
         folder.mkdir()
-    env = {**addons.env, "TMPDIR": str(folders["tmp"]), "ANSIBLE_LOCAL_TEMP": str(folders["ansible-local"]),
+    env = {**addons.env, **operator_keys(addons.state), "TMPDIR": str(folders["tmp"]), "ANSIBLE_LOCAL_TEMP": str(folders["ansible-local"]),
            "HELM_CACHE_HOME": str(folders["helm-cache"]), "HELM_CONFIG_HOME": str(folders["helm-config"]),
            "HELM_DATA_HOME": str(folders["helm-data"])}
     started = time.time() - 1
