@@ -90,7 +90,7 @@ def secret_run(addons, root, tmp_path_factory):
         addons.kubectl("delete", "secret", "triptrip-manifests-repo", "-n", "argocd", "--ignore-not-found")
 
 
-def test_secret_values_reach_the_cluster_but_never_the_output_or_files(secret_run):
+def test_secret_values_reach_the_cluster_but_never_the_output_or_files(addons, secret_run):
     res = secret_run["res"]
     assert res.returncode == 0, res.stdout[-4000:]
     data = secret_run["secret"]["data"]
