@@ -109,11 +109,12 @@ def test_secret_values_reach_the_cluster_but_never_the_output_or_files(addons, s
                         leaks.append(f"{what} in {path}")
                 except OSError:
                     continue
-    # What reaching the cluster adds: the EKS tokens the exec credential makes, the secret of the profile it signs
-    # them with, and the generated kubeconfig (its CA data stands for its content).
+    # What reaching the cluster adds: the EKS tokens the exec credential makes, the secret of the key it signs them
+    # with, and the generated kubeconfig (written with no_log; its exec stanza stands for its content: the CA data
+    # is public, DescribeCluster returns it to anyone allowed to describe the cluster).
     kubeconfig = yaml.safe_load((addons.state / "triptrip-local.kubeconfig").read_text())
-    reach = {"EKS token": "k8s-aws-v1.", "the profile's secret key": operator_keys(addons.state)["AWS_SECRET_ACCESS_KEY"],
-             "kubeconfig content": kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"][:200]}
+    reach = {"EKS token": "k8s-aws-v1.", "the runner's secret key": operator_keys(addons.state)["AWS_SECRET_ACCESS_KEY"],
+             "kubeconfig content": kubeconfig["users"][0]["user"]["exec"]["apiVersion"]}
     leaks += [f"{what} in the output" for what, value in reach.items() if value in output]
     leaks += [f"{what} in {path}" for what, value in list(reach.items())[:2] for path in secret_run["files"]
               if path.is_file() and value.encode() in path.read_bytes()]
