@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from ansible.errors import AnsibleFilterError
+
 DOCUMENTATION = r"""
 ---
 name: eks_kubeconfig
@@ -39,6 +41,16 @@ options:
     description: The exec credential's command.
     type: str
     default: aws
+  token_helper:
+    description:
+      - A command that runs the exec credential's command line after its own arguments and keeps the token for
+        reuse (the C(triptrip-eks-token) the C(eks_kubeconfig) role installs); empty to run C(command) itself.
+    type: str
+    default: ""
+  token_cache_dir:
+    description: Where C(token_helper) keeps tokens; required with it.
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -59,7 +71,8 @@ _value:
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 
 
-def eks_kubeconfig(cluster, region, environment=None, role_arn="", proxy_url="", command="aws"):
+def eks_kubeconfig(cluster, region, environment=None, role_arn="", proxy_url="", command="aws", token_helper="",
+                   token_cache_dir=""):
     """The kubeconfig of `cluster` (eks_cluster_info's snake_case description): one cluster, user and context named
     by the cluster's ARN, as `aws eks update-kubeconfig` names them."""
     name = cluster["arn"]
@@ -69,6 +82,10 @@ def eks_kubeconfig(cluster, region, environment=None, role_arn="", proxy_url="",
     entry = {"server": cluster["endpoint"], "certificate-authority-data": cluster["certificate_authority"]["data"]}
     if proxy_url:
         entry["proxy-url"] = proxy_url
+    if token_helper:
+        if not token_cache_dir:
+            raise AnsibleFilterError("eks_kubeconfig: token_helper needs token_cache_dir")
+        command, args = token_helper, ["--cache-dir", token_cache_dir, "--", command] + args
     exec_ = {"apiVersion": EXEC_API_VERSION, "command": command, "args": args, "interactiveMode": "Never"}
     env = [{"name": str(k), "value": str(v)} for k, v in sorted((environment or {}).items())]
     if env:

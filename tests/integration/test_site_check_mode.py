@@ -99,7 +99,12 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
     kubeconfig = platform["state"] / "triptrip-local.kubeconfig"
     assert kubeconfig.stat().st_mode & 0o777 == 0o600
     user = yaml.safe_load(kubeconfig.read_text())["users"][0]["user"]
-    assert list(user) == ["exec"] and user["exec"]["command"] == "aws" and "get-token" in user["exec"]["args"]
+    assert list(user) == ["exec"] and user["exec"]["command"] == str(platform["state"] / "bin/triptrip-eks-token")
+    assert user["exec"]["args"][2:6] == ["--", "aws", "--region", "ap-northeast-1"]
+    assert "get-token" in user["exec"]["args"]
+    # One identity: the run's clients shared one stored token (private), not one `aws` start each.
+    (stored,) = (platform["state"] / "eks-tokens").glob("*.json")
+    assert stored.stat().st_mode & 0o777 == 0o600
     events = [json.loads(line) for line in (platform["state"] / "logs/audit.log").open()]
     writers = {e["user"]["username"] for e in events  # not scripts/localenv's own binding of the view policy's group
                if e.get("objectRef", {}).get("name") != "eks:access-policy:view"}
