@@ -44,6 +44,11 @@ class Case:
     variable: str  # what the failure message must contain: the variable (path) at fault
 
 
+# A valid flow of the site (platform_flows_extra) that each flow case breaks in one place.
+PARTNER_FLOW = {"component": "workers", "name": "partner-api", "from": {"namespace": "triptrip-workers"},
+                "to": {"host": "api.partner.example"}, "port": 443, "doc": "https://partner.example/docs/network"}
+
+
 def subnets(*values: str, azs: str = "acd") -> list[dict]:
     return [{"az": f"ap-northeast-1{az}", "cidr": cidr} for az, cidr in zip(azs, values)]
 
@@ -314,6 +319,19 @@ CASES: list[Case] = [
          {"platform_workload_namespaces": ["triptrip-api", "triptrip-web", "triptrip-workers", "triptrip-ml",
                                            "triptrip-cache", "triptrip-db", "triptrip-batch", "keda"]},
          'more than once: ["keda"]'),
+    Case("flow-unknown-component", BAD_NAME, "a flow of component kafka (no such add-on or workload)",
+         {"platform_flows_extra": [dict(PARTNER_FLOW, component="kafka")]},
+         "platform_flows_extra[0].component must be one of"),
+    Case("flow-unknown-namespace", BAD_NAME, "a flow to namespace payments, which the cluster does not have",
+         {"platform_flows_extra": [dict(PARTNER_FLOW, to={"namespace": "payments"})]},
+         "platform_flows_extra[0].to names namespace 'payments'"),
+    Case("flow-port-out-of-range", IMPOSSIBLE_SIZE, "a flow on port 70000",
+         {"platform_flows_extra": [dict(PARTNER_FLOW, port=70000)]}, "platform_flows_extra[0].port"),
+    Case("flow-host-not-dns-name", BAD_NAME, "a ServiceEntry host written as a URL",
+         {"platform_flows_extra": [dict(PARTNER_FLOW, to={"host": "https://api.partner.example/v1"})]},
+         "platform_flows_extra[0].to.host must be a DNS name"),
+    Case("flow-unknown-key", UNKNOWN_KEY, "a flow with `prot: TCP` (protocol misspelt)",
+         {"platform_flows_extra": [dict(PARTNER_FLOW, prot="TCP")]}, "platform_flows_extra[0] has unknown keys"),
 ]
 
 

@@ -65,10 +65,11 @@ def test_the_public_ingress_sends_the_api_host_to_the_istio_gateway_through_an_i
 
 
 def test_the_alb_may_reach_the_gateway_pods_on_traffic_and_status_ports(addons):
-    policy = addons.get("networkpolicy", "allow-alb-to-istio-ingressgateway", "istio-system")["spec"]
-    assert policy["podSelector"] == {"matchLabels": {"app": "istio-ingressgateway"}}
-    assert policy["ingress"] == [{"from": [{"ipBlock": {"cidr": "10.0.0.0/16"}}],
-                                  "ports": [{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 15021}]}]
+    for name, port in (("alb-to-gateway", 80), ("alb-health-check", 15021)):
+        policy = addons.get("networkpolicy", f"flow-aws-load-balancer-controller-{name}-in", "istio-system")["spec"]
+        assert policy["podSelector"] == {"matchLabels": {"app": "istio-ingressgateway"}}
+        assert policy["ingress"] == [{"from": [{"ipBlock": {"cidr": "10.0.0.0/16"}}],
+                                      "ports": [{"protocol": "TCP", "port": port}]}]
 
 
 def test_a_misspelt_field_of_the_ingress_is_rejected(addons):

@@ -65,10 +65,15 @@ def test_the_database_credentials_are_the_specs_from_this_environments_secret(ad
 
 
 def test_the_operator_may_reach_aws_and_the_control_plane_its_webhook(addons):
-    egress = addons.get("networkpolicy", "external-secrets-allow-aws-egress", NS)["spec"]
-    assert egress["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "external-secrets"}}
-    assert egress["egress"] == [{"ports": [{"protocol": "TCP", "port": 443}]}]
-    ingress = addons.get("networkpolicy", "external-secrets-allow-webhook-ingress", NS)["spec"]
+    # From the flow catalog (group_vars/all/addon_external_secrets.yml), applied by the cluster baseline.
+    egress = addons.get("networkpolicy", "flow-external-secrets-secrets-manager-out", NS)
+    assert egress["metadata"]["annotations"]["triptrip.io/flow"] == "external_secrets/secrets-manager"
+    assert egress["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "external-secrets"}}
+    [rule] = egress["spec"]["egress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
+    assert rule["to"][0]["ipBlock"]["cidr"] == "0.0.0.0/0"
+    assert "169.254.0.0/16" in rule["to"][0]["ipBlock"]["except"]
+    ingress = addons.get("networkpolicy", "flow-external-secrets-webhook-from-control-plane-in", NS)["spec"]
     assert ingress["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "external-secrets-webhook"}}
     assert ingress["ingress"] == [{"from": [{"ipBlock": {"cidr": "10.0.0.0/16"}}],
                                    "ports": [{"protocol": "TCP", "port": 10250}]}]

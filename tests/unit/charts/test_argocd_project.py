@@ -1,0 +1,36 @@
+"""Argo CD syncs what the charts hold: every kind each chart of the ApplicationSet renders (with each of its values
+files; Helm's test hooks aside) is one the AppProject `triptrip` allows, or Argo CD refuses the sync ("resource ... is not
+permitted in project"). The project's lists are read from group_vars/all/addon_argocd.yml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from chartlib import VALUES_FILES, helm_runner, renderer
+
+SETTINGS = yaml.safe_load((Path(__file__).resolve().parents[3] / "group_vars/all/addon_argocd.yml").read_text())
+PROJECT = SETTINGS["platform_addon_argocd"]["project"]
+SERVICES = SETTINGS["platform_addon_argocd"]["application_set"]["services"]
+
+
+def allowed(whitelist):
+    return {(entry["group"], entry["kind"]) for entry in whitelist}
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=[s["service"] for s in SERVICES])
+def test_the_project_allows_every_kind_the_chart_renders(root, tool_env, service):
+    render = renderer(helm_runner(root, tool_env), service["path"], service["service"], service["namespace"])
+    namespaced = allowed(PROJECT["namespace_resource_whitelist"])
+    cluster = allowed(PROJECT["cluster_resource_whitelist"])
+    for values in VALUES_FILES:
+        if not (root / service["path"] / values).exists():
+            continue
+        # Helm's test hooks are not synced: Argo CD ignores the hooks it does not support
+        # (https://argo-cd.readthedocs.io/en/stable/user-guide/helm/#helm-hooks).
+        kinds = {(d["apiVersion"].rpartition("/")[0], d["kind"]) for d in render(values)
+                 if "test" not in d["metadata"].get("annotations", {}).get("helm.sh/hook", "")}
+        refused = sorted(k for k in kinds if k not in namespaced and k not in cluster)
+        assert refused == [], f"{service['path']} with {values}: the AppProject refuses {refused}"
+
