@@ -175,13 +175,20 @@ def test_04_irsa_roles_trust_one_service_account_each(moto):
     expected = {"ebs-csi": "kube-system:ebs-csi-controller-sa", "vpc-cni": "kube-system:aws-node",
                 "aws-load-balancer-controller": "kube-system:aws-load-balancer-controller",
                 "cluster-autoscaler": "kube-system:cluster-autoscaler",
-                "external-secrets": "external-secrets:external-secrets", "keda": "keda:keda-operator"}
+                "external-secrets": "external-secrets:external-secrets", "keda": "keda:keda-operator",
+                "triptrip-api": "triptrip-api:triptrip-api", "triptrip-workers": "triptrip-workers:triptrip-queue-worker"}
     for key, subject in expected.items():
         role = iam.get_role(RoleName=f"{CLUSTER}-{key}")["Role"]
         (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         assert statement["Condition"] == {"StringEquals": {f"{issuer}:sub": f"system:serviceaccount:{subject}",
                                                            f"{issuer}:aud": "sts.amazonaws.com"}}
+    # The workers consume their queue and nothing else; the API's role starts empty (its team grants).
+    consume = iam.get_role_policy(RoleName=f"{CLUSTER}-triptrip-workers", PolicyName="sqs-consumer")
+    (statement,) = consume["PolicyDocument"]["Statement"]
+    assert [r.split(":")[-1] for r in statement["Resource"]] == ["triptrip-task-queue"]
+    assert "sqs:DeleteMessage" in statement["Action"] and not [a for a in statement["Action"] if "*" in a]
+    assert iam.list_role_policies(RoleName=f"{CLUSTER}-triptrip-api")["PolicyNames"] == []
     policy = iam.get_role_policy(RoleName=f"{CLUSTER}-cluster-autoscaler", PolicyName="cluster-autoscaler")
     scale = policy["PolicyDocument"]["Statement"][0]
     assert scale["Condition"]["StringEquals"][f"aws:ResourceTag/k8s.io/cluster-autoscaler/{CLUSTER}"] == "owned"

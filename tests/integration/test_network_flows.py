@@ -306,3 +306,19 @@ def test_the_quotas_admit_the_workloads_replicas_with_their_sidecars(rendered):
     record("network flows", f"{env_name}: quotas with sidecars", f"{len(used)} workload namespaces at their replicas "
            "with the sidecar's resources", not over, "; ".join(over) or "every quota admits them")
     assert not over, over
+
+
+def test_the_workloads_service_accounts_carry_their_irsa_roles(rendered):
+    """The workers reach SQS and STS (their flows) with an identity: their service account names the IRSA role the
+    AWS layer makes (iam.yml, workload: true), as the API's does (spec 7.1.1's triptrip-api-role)."""
+    env_name, _, _, folder = rendered
+    accounts = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in documents(folder)
+                if d["kind"] == "ServiceAccount"}
+    cluster = HOSTS[env_name]
+    for (namespace, name), role in {("triptrip-api", "triptrip-api"): "triptrip-api",
+                                    ("triptrip-workers", "triptrip-queue-worker"): "triptrip-workers"}.items():
+        annotations = accounts[(namespace, name)]["metadata"].get("annotations", {})
+        assert annotations.get("eks.amazonaws.com/role-arn", "").endswith(f":role/{cluster}-{role}"), annotations
+    # A controller's account made by its chart is not annotated here (the chart does it), nor is any other.
+    annotated = sorted(k for k, d in accounts.items() if d["metadata"].get("annotations", {}))
+    assert annotated == [("triptrip-api", "triptrip-api"), ("triptrip-workers", "triptrip-queue-worker")], annotated
