@@ -71,7 +71,7 @@ def test_the_queue_worker_scaled_object_is_the_spec(addons, account):
              "metadata": {"queueURL": queue_url(account, "triptrip-task-queue"), "queueLength": "10",
                           "awsRegion": REGION}},
             {"type": "kafka",
-             "metadata": {"bootstrapServers": "kafka-cluster:9092", "consumerGroup": "triptrip-consumer",
+             "metadata": {"bootstrapServers": "kafka-cluster.triptrip-workers.svc.cluster.local:9092", "consumerGroup": "triptrip-consumer",
                           "topic": "booking-events", "lagThreshold": "100"}},
             {"type": "redis-cluster-streams",
              "metadata": {"addresses": "redis-cluster.triptrip-cache.svc.cluster.local:6379", "stream": "events", "consumerGroup": "triptrip-workers",
