@@ -16,7 +16,6 @@ import ipaddress
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
