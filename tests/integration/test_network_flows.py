@@ -19,6 +19,7 @@ import subprocess
 
 import pytest
 import yaml
+from ansible_collections.triptrip.platform.plugins.filter.k8s_quantity import k8s_quantity
 
 from summary import record
 
@@ -265,16 +266,6 @@ def test_the_meshed_workloads_reach_their_aws_apis_through_service_entries(rende
     assert needed <= hosts, hosts
 
 
-def quantity(value) -> float:
-    """A Kubernetes quantity as a number (cores, bytes)."""
-    text = str(value)
-    suffixes = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9}
-    for suffix, factor in sorted(suffixes.items(), key=lambda s: -len(s[0])):
-        if text.endswith(suffix):
-            return float(text[: -len(suffix)]) * factor
-    return float(text)
-
-
 def test_the_quotas_admit_the_workloads_replicas_with_their_sidecars(rendered):
     """Each workload namespace's ResourceQuota admits its workloads at their replicas (the HPA's minimum where one
     scales them), each pod with the Istio sidecar the namespace's injection adds (global.proxy.resources)."""
@@ -297,11 +288,11 @@ def test_the_quotas_admit_the_workloads_replicas_with_their_sidecars(rendered):
         total["pods"] += replicas
         for kind in ("requests", "limits"):
             for resource in ("cpu", "memory"):
-                per_pod = sum(quantity(c.get("resources", {}).get(kind, {}).get(resource, 0)) for c in containers)
+                per_pod = sum(k8s_quantity(c.get("resources", {}).get(kind, {}).get(resource, 0)) for c in containers)
                 total[f"{kind}.{resource}"] = total.get(f"{kind}.{resource}", 0.0) + replicas * per_pod
     quotas = {d["metadata"]["namespace"]: d["spec"]["hard"] for d in docs if d["kind"] == "ResourceQuota"}
     over = [f"{ns} {key}: {value:g} needed, quota {quotas[ns][key]}" for ns, totals in sorted(used.items())
-            for key, value in totals.items() if key in quotas.get(ns, {}) and value > quantity(quotas[ns][key])]
+            for key, value in totals.items() if key in quotas.get(ns, {}) and value > k8s_quantity(quotas[ns][key])]
     record("network flows", f"{env_name}: quotas with sidecars", f"{len(used)} workload namespaces at their replicas "
            "with the sidecar's resources", not over, "; ".join(over) or "every quota admits them")
     assert not over, over
