@@ -69,7 +69,7 @@ def test_every_inventory_passes_preflight_and_spans_three_zones(root, tool_env, 
     assert all(s["az"].startswith(got["region"]) for s in got["subnets"])
 
 
-MERGED = ["platform_addons", "platform_eks_addons", "platform_irsa_roles", "platform_node_groups",
+MERGED = ["platform_addons", "platform_ecr_repositories", "platform_eks_addons", "platform_irsa_roles", "platform_node_groups",
           "platform_resource_quotas", "platform_workloads"]
 
 
