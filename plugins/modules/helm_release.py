@@ -63,6 +63,10 @@ options:
   history_max:
     description: As in M(kubernetes.core.helm).
     type: int
+  take_ownership:
+    description: As in M(kubernetes.core.helm) (helm 3.17 or later).
+    type: bool
+    default: false
   kubeconfig:
     description: As in M(kubernetes.core.helm).
     type: raw
