@@ -21,6 +21,7 @@ import pytest
 import yaml
 from ansible_collections.triptrip.platform.plugins.filter.k8s_quantity import k8s_quantity
 
+from renders import documents, render
 from summary import record
 
 HOSTS = {"production": "triptrip-production", "staging": "triptrip-staging"}
@@ -39,11 +40,7 @@ def run(cmd, env, cwd, timeout=900, stdin=None):
 @pytest.fixture(scope="module", params=sorted(HOSTS))
 def rendered(request, root, tool_env, tmp_path_factory):
     env_name = request.param
-    out = tmp_path_factory.mktemp(f"flows-{env_name}")
-    res = run(["ansible-playbook", "playbooks/render.yml", "-i", f"inventories/{env_name}",
-               "-e", f"platform_render_dir={out}"], tool_env, root)
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
-    folder = out / HOSTS[env_name]
+    folder = render(root, tool_env, tmp_path_factory, env_name)
     catalog = json.loads((folder / "flows.catalog.json").read_text())
     policies = []
     for path in sorted(folder.glob("*.yaml")):
@@ -202,11 +199,6 @@ def test_taking_one_policy_away_fails_naming_its_flow(rendered, tool_env):
 
 # Defects found by reading the rendered objects (issue #24), each checked where it shows.
 SCALER_ADDRESS_KEYS = ("bootstrapServers", "addresses", "address", "host")
-
-
-def documents(folder):
-    return [d for path in sorted(folder.glob("*.yaml")) if not path.name.endswith(".release.yaml")
-            for d in yaml.safe_load_all(path.read_text()) if d]
 
 
 def release_values(folder, release):

@@ -22,16 +22,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from renders import documents, render
 from summary import record
 
 GATE = yaml.safe_load((Path(__file__).parents[1] / "scan" / "checkov-gate.yml").read_text(encoding="utf-8"))
-HOST = "triptrip-production"
 # What the render must hold, at the least: the baseline's kinds and the workloads' (a render that lost one would
 # pass the scan vacuously).
 EXPECTED_KINDS = {"Namespace", "ResourceQuota", "LimitRange", "NetworkPolicy", "ServiceAccount",
                   "RoleBinding", "ClusterRole", "ClusterRoleBinding", "StorageClass", "PriorityClass", "RuntimeClass",
                   "Deployment", "StatefulSet", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-                  "PeerAuthentication", "ScaledObject", "ApplicationSet"}
+                  "PeerAuthentication", "ScaledObject", "Application"}
 MIN_REASON = 20
 
 
@@ -68,20 +68,7 @@ def gate_problems(report: dict, gate: dict) -> list[str]:
 
 @pytest.fixture(scope="module")
 def rendered(root, tool_env, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("render")
-    res = run(["ansible-playbook", "playbooks/render.yml", "-i", "inventories/production",
-               "-e", f"platform_render_dir={out}"], tool_env, root)
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
-    return out / HOST
-
-
-def documents(folder: Path) -> list[dict]:
-    """The Kubernetes objects of the rendered files (the release files hold chart and values, not objects)."""
-    docs = []
-    for path in sorted(folder.glob("*.yaml")):
-        if not path.name.endswith(".release.yaml"):
-            docs += [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
-    return docs
+    return render(root, tool_env, tmp_path_factory, "production")
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,8 @@
 """Argo CD on the converged local platform (spec 7.2.1): the release at the pinned version in `argocd` with the
-ApplicationSet controller running, the AppProject `triptrip` bounded to the manifests repository, the workload
-namespaces and the service charts' kinds, the Application `triptrip-api` with the spec's source, sync policy,
-retries, HPA exemption and resources-finalizer (values of this environment), the ApplicationSet `triptrip-services`
-as a services x environments matrix whose placeholders reach the API server literally, and field-by-field checking
-by the API server."""
+ApplicationSet controller running, the AppProject `triptrip` bounded to the manifests repository, this cluster's
+workload namespaces and the service charts' kinds, no ApplicationSet (each cluster's Argo CD owns its own workloads),
+and field-by-field checking by the API server. The workloads' Applications: tests/integration/test_workload_owner.py
+and addons/test_zz_owner.py."""
 
 from __future__ import annotations
 
@@ -15,13 +14,6 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 LABELS = {"app.kubernetes.io/part-of": "triptrip", "app.kubernetes.io/managed-by": "triptrip-platform"}
 WORKLOAD_NAMESPACES = ["triptrip-api", "triptrip-web", "triptrip-workers", "triptrip-ml", "triptrip-cache",
                        "triptrip-db", "triptrip-batch"]
-SYNC_POLICY = {
-    "automated": {"prune": True, "selfHeal": True, "allowEmpty": False},
-    "syncOptions": ["CreateNamespace=true", "PrunePropagationPolicy=foreground", "PruneLast=true"],
-    "retry": {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}},
-}
-IGNORE_HPA_BOUNDS = [{"group": "autoscaling", "kind": "HorizontalPodAutoscaler",
-                      "jsonPointers": ["/spec/minReplicas", "/spec/maxReplicas"]}]
 
 
 def test_the_applicationset_controller_runs_and_the_components_are_highly_available(addons):
@@ -48,9 +40,8 @@ def test_the_project_allows_the_manifests_repository_the_workload_namespaces_and
     assert LABELS.items() <= project["metadata"]["labels"].items()
     spec = project["spec"]
     assert spec["sourceRepos"] == [REPO]
-    clusters = [IN_CLUSTER, "https://eks-staging.example.com", "https://eks-production.example.com"]
     assert sorted((d["server"], d["namespace"]) for d in spec["destinations"]) == sorted(
-        (server, namespace) for server in clusters for namespace in WORKLOAD_NAMESPACES)
+        (IN_CLUSTER, namespace) for namespace in WORKLOAD_NAMESPACES)
     assert spec["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
     kinds = {(k["group"], k["kind"]) for k in spec["namespaceResourceWhitelist"]}
     assert {("apps", "Deployment"), ("autoscaling", "HorizontalPodAutoscaler"),
@@ -59,46 +50,19 @@ def test_the_project_allows_the_manifests_repository_the_workload_namespaces_and
     assert ("rbac.authorization.k8s.io", "ClusterRole") not in kinds
 
 
-def test_the_application_is_the_specs_with_this_environments_values(addons):
-    app = addons.get("application", "triptrip-api", NS)
-    assert LABELS.items() <= app["metadata"]["labels"].items()
-    assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
-    spec = app["spec"]
-    assert spec["project"] == "triptrip"
-    assert spec["source"] == {
-        "repoURL": REPO, "targetRevision": "HEAD", "path": "charts/triptrip-api",
-        "helm": {"releaseName": "triptrip-api", "valueFiles": ["values.yaml", "values-production.yaml"],
-                 "parameters": [{"name": "image.tag", "value": "$ARGOCD_APP_REVISION"}]},
-    }
-    assert spec["destination"] == {"server": IN_CLUSTER, "namespace": "triptrip-api"}
-    assert spec["syncPolicy"] == SYNC_POLICY
-    assert spec["revisionHistoryLimit"] == 10
-    assert spec["ignoreDifferences"] == IGNORE_HPA_BOUNDS
-
-
-def test_the_applicationset_is_a_matrix_of_services_and_environments_with_literal_placeholders(addons):
-    appset = addons.get("applicationset", "triptrip-services", NS)
-    assert LABELS.items() <= appset["metadata"]["labels"].items()
-    [generator] = appset["spec"]["generators"]
-    services, environments = (g["list"]["elements"] for g in generator["matrix"]["generators"])
-    assert services == [
-        {"service": "triptrip-api", "path": "charts/triptrip-api", "namespace": "triptrip-api"},
-        {"service": "triptrip-redis", "path": "charts/triptrip-redis", "namespace": "triptrip-cache"},
-        {"service": "triptrip-workers", "path": "charts/triptrip-workers", "namespace": "triptrip-workers"},
-    ]
-    assert environments == [{"env": "staging", "cluster": "https://eks-staging.example.com"},
-                            {"env": "production", "cluster": "https://eks-production.example.com"}]
-    template = appset["spec"]["template"]
-    assert template["metadata"]["name"] == "{{service}}-{{env}}"
-    assert template["metadata"]["namespace"] == NS
-    assert template["spec"]["project"] == "triptrip"
-    assert template["spec"]["source"] == {"repoURL": REPO, "targetRevision": "HEAD", "path": "{{path}}",
-                                          "helm": {"valueFiles": ["values.yaml", "values-{{env}}.yaml"]}}
-    assert template["spec"]["destination"] == {"server": "{{cluster}}", "namespace": "{{namespace}}"}
-    assert template["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True, "allowEmpty": False}
-    assert template["spec"]["ignoreDifferences"] == IGNORE_HPA_BOUNDS
-    # Every generated service namespace is a destination the project allows.
-    assert {s["namespace"] for s in services} <= set(WORKLOAD_NAMESPACES)
+def test_no_applicationset_fans_the_services_out_to_other_clusters(addons):
+    """Spec 7.2.1's ApplicationSet sent every service to every environment's cluster: a second owner of each, and
+    clusters whose private endpoints another VPC cannot reach. An earlier release's one is deleted."""
+    assert not addons.exists("applicationset", "triptrip-services", NS)
+    appset = {"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
+              "metadata": {"name": "triptrip-services", "namespace": NS},
+              "spec": {"generators": [], "template": {"metadata": {"name": "x"}, "spec": {
+                  "project": "triptrip", "destination": {"server": IN_CLUSTER, "namespace": "triptrip-api"}}}}}
+    res = addons.kubectl("apply", "--server-side", "--field-manager=pytest", "-f", "-", stdin=json.dumps(appset))
+    assert res.returncode == 0, res.stderr
+    res = addons.playbook("--tags", "argocd", playbook="playbooks/addons.yml")
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert not addons.exists("applicationset", "triptrip-services", NS)
 
 
 def test_only_the_repo_server_and_the_applicationset_controller_may_leave_the_vpc_on_443(addons):

@@ -152,11 +152,7 @@ REMOVALS = [
       ("destinationrules.networking.istio.io", "triptrip-api", "triptrip-api"),
       ("peerauthentications.security.istio.io", "default", "istio-system"),
       ("gateways.networking.istio.io", "triptrip-gateway", "istio-system")]),
-    # ArgoCD's Application carries resources-finalizer.argocd.argoproj.io: removal must not hang on it.
-    ("argocd", {"argocd"},
-     [("applications.argoproj.io", "triptrip-api", "argocd"),
-      ("applicationsets.argoproj.io", "triptrip-services", "argocd"),
-      ("appprojects.argoproj.io", "triptrip", "argocd")]),
+    ("argocd", {"argocd"}, [("appprojects.argoproj.io", "triptrip", "argocd")]),
 ]
 
 

@@ -1,6 +1,7 @@
-"""Argo CD syncs what the charts hold: every kind each chart of the ApplicationSet renders (with each of its values
-files; Helm's test hooks aside) is one the AppProject `triptrip` allows, or Argo CD refuses the sync ("resource ... is not
-permitted in project"). The project's lists are read from group_vars/all/addon_argocd.yml."""
+"""Argo CD syncs what the charts hold: every kind each workload's chart renders (with each of its values files; Helm's
+test hooks aside) is one the AppProject `triptrip` allows, or Argo CD refuses the sync ("resource ... is not permitted
+in project"). The project's lists are read from group_vars/all/addon_argocd.yml, the workloads (one Application each
+when Argo CD owns them) from group_vars/all/workloads.yml."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 import yaml
 from chartlib import VALUES_FILES, helm_runner, renderer
 
-SETTINGS = yaml.safe_load((Path(__file__).resolve().parents[3] / "group_vars/all/addon_argocd.yml").read_text())
-PROJECT = SETTINGS["platform_addon_argocd"]["project"]
-SERVICES = SETTINGS["platform_addon_argocd"]["application_set"]["services"]
+GROUP_VARS = Path(__file__).resolve().parents[3] / "group_vars/all"
+PROJECT = yaml.safe_load((GROUP_VARS / "addon_argocd.yml").read_text())["platform_addon_argocd"]["project"]
+SERVICES = [{"service": w["release"], "path": f"charts/{w['chart']}", "namespace": w["namespace"]}
+            for w in yaml.safe_load((GROUP_VARS / "workloads.yml").read_text())["platform_workloads_base"].values()]
 
 
 def allowed(whitelist):
