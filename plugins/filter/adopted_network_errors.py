@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 DOCUMENTATION = r"""
 ---
 name: adopted_network_errors
@@ -21,7 +23,7 @@ description:
   - With I(need_public), the VPC must have subnets tagged C(kubernetes.io/role/elb=1) that route C(0.0.0.0/0) to an
     internet gateway in at least two zones, where the AWS Load Balancer Controller places internet-facing ALBs
     (U(https://docs.aws.amazon.com/eks/latest/userguide/network-load-balancing.html)).
-positional: _input, route_tables, endpoints, node_subnet_ids, services, region, need_public
+positional: _input, route_tables, endpoints, node_subnet_ids, services, region, need_public, vpc_cidr
 options:
   _input:
     description: The VPC's subnets (amazon.aws.ec2_vpc_subnet_info's C(subnets)).
@@ -56,6 +58,12 @@ options:
     description: Whether an internet-facing load balancer is configured.
     type: bool
     default: false
+  vpc_cidr:
+    description:
+      - C(platform_vpc_cidr), which must hold every node subnet: the generated NetworkPolicies reach the EKS control
+        plane's network interfaces (in those subnets) and the interface endpoints by it. Empty skips the check.
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -114,9 +122,23 @@ def _live(endpoint):
     return str(endpoint.get("state", "available")).lower() in ("available", "pending")
 
 
-def adopted_network_errors(subnets, route_tables, endpoints, node_subnet_ids, services, region, need_public=False):
+def _outside(cidr, vpc_cidr):
+    try:
+        return not ipaddress.ip_network(str(cidr), strict=False).subnet_of(ipaddress.ip_network(str(vpc_cidr), strict=False))
+    except (TypeError, ValueError):
+        return True
+
+
+def adopted_network_errors(subnets, route_tables, endpoints, node_subnet_ids, services, region, need_public=False,
+                           vpc_cidr=""):
     errors = []
     by_id = {s.get("subnet_id"): s for s in subnets or []}
+    if vpc_cidr:
+        outside = [f"{i} ({by_id[i].get('cidr_block')})" for i in node_subnet_ids
+                   if i in by_id and _outside(by_id[i].get("cidr_block"), vpc_cidr)]
+        if outside:
+            errors.append(f"platform_vpc_cidr={vpc_cidr} does not hold the adopted subnets {outside}: set it to the "
+                          "adopted VPC's CIDR (the NetworkPolicies reach the control plane and the endpoints by it)")
     endpoints = [e for e in endpoints or [] if _live(e)]
     interface = {e.get("service_name") for e in endpoints
                  if e.get("vpc_endpoint_type") == "Interface" and e.get("private_dns_enabled", True)}

@@ -214,6 +214,13 @@ def test_an_existing_vpc_and_subnets_are_adopted_not_created(root, platform):
         ec2.associate_route_table(RouteTableId=private_routes, SubnetId=subnet)
     vpcs_before = moto_resources(platform)["vpcs"]
     extra = {"platform_cluster_name": "triptrip-adopt", "platform_vpc_id": vpc, "platform_subnet_ids": subnets}
+    # The inventory's platform_vpc_cidr (10.0.0.0/16) is not the adopted VPC's: the NetworkPolicies would reach the
+    # control plane and the endpoints by a wrong CIDR, so it is refused before anything is tagged.
+    res, recap = aws_playbook(root, platform, extra)
+    assert recap == {"changed": 0, "failed": 1}, res.stdout[-3000:]
+    assert "platform_vpc_cidr=10.0.0.0/16 does not hold the adopted subnets" in res.stdout
+    assert all(not s.get("Tags") for s in ec2.describe_subnets(SubnetIds=subnets)["Subnets"])
+    extra["platform_vpc_cidr"] = "10.50.0.0/16"
     res, recap = aws_playbook(root, platform, extra)
     assert recap["failed"] == 0 and recap["changed"] > 0, res.stdout[-3000:]
     assert moto_resources(platform)["vpcs"] == vpcs_before  # no VPC created

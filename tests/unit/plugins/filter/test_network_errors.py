@@ -115,3 +115,15 @@ def test_an_internet_facing_alb_needs_public_subnets_routed_to_an_igw_in_two_zon
                      need_public=True)
     assert "in 1 zone(s) ['ap-northeast-1a']" in error
     assert check([nat], need_public=False) == []
+
+
+def test_the_adopted_subnets_must_lie_in_platform_vpc_cidr():
+    """The NetworkPolicies reach the control plane and the endpoints by platform_vpc_cidr: a wrong one for an adopted
+    VPC would block them, so it is refused before any change."""
+    subnets = [dict(s, cidr_block=c) for s, c in zip(SUBNETS, ["10.20.0.0/19", "10.20.32.0/19", "10.20.96.0/24",
+                                                               "10.20.97.0/24"])]
+    routed = [table("rtb-1", NODES, {"nat_gateway_id": "nat-1"})]
+    assert adopted_network_errors(subnets, routed, [], NODES, SERVICES, "ap-northeast-1", False, "10.20.0.0/16") == []
+    (error,) = adopted_network_errors(subnets, routed, [], NODES, SERVICES, "ap-northeast-1", False, "10.0.0.0/16")
+    assert error.startswith("platform_vpc_cidr=10.0.0.0/16 does not hold the adopted subnets")
+    assert "subnet-a (10.20.0.0/19)" in error and "subnet-c (10.20.32.0/19)" in error
