@@ -90,3 +90,17 @@ def test_bad_input_is_refused_before_any_change(addons):
                               "-e", "rollback_namespace=triptrip-api", playbook="playbooks/rollback.yml")
     assert missing.returncode != 0
     assert "rollback_name=no-such-api: no Deployment of that name in namespace triptrip-api" in missing.stdout
+
+
+def test_a_workload_argo_cd_owns_is_rolled_back_in_git_not_here(addons):
+    """With Argo CD as owner, self-heal would undo a rollback made here within minutes: refused, saying where to
+    roll back (the manifests repository), before any change."""
+    before = helm_revision(addons), pod_annotations(addons)
+    for kind in ("helm", "deployment"):
+        res = addons.playbook("-e", f"rollback_kind={kind}", *API, "-e", "platform_workloads_owner=argocd",
+                              playbook="playbooks/rollback.yml")
+        assert res.returncode != 0
+        assert "triptrip-api in triptrip-api is deployed by Argo CD (platform_workloads_owner=argocd)" in res.stdout
+        assert "https://github.com/triptrip/k8s-manifests.git" in res.stdout
+        assert recap(res.stdout)["changed"] == 0
+    assert (helm_revision(addons), pod_annotations(addons)) == before
