@@ -60,6 +60,12 @@ def kubectl(platform, *args, stdin=None):
     return res.stdout
 
 
+def helm(platform, *args):
+    res = subprocess.run(["helm", *args], env=platform["env"], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
 def uids(platform):
     found = {}
     for kind in ("namespaces", "secrets", "persistentvolumeclaims"):
@@ -191,7 +197,7 @@ def scaling(platform):
             for g in client.list_nodegroups(clusterName="triptrip-local")["nodegroups"]}
 
 
-def argocd_environments(platform):
+def argocd_replicas(platform):
     """Argo CD's replicas, by the chart's component names (helm get values of the release)."""
     values = json.loads(helm(platform, "get", "values", "argocd", "-n", "argocd", "-o", "json"))
     return {key: values[chart]["replicas"] for key, chart in (("controller", "controller"), ("server", "server"),
@@ -200,20 +206,20 @@ def argocd_environments(platform):
 
 
 def test_dr_failover_without_confirmation_changes_nothing(root, platform, argocd):
-    before = scaling(platform), argocd_environments(platform)
+    before = scaling(platform), argocd_replicas(platform)
     res, recap = playbook(root, platform, "playbooks/dr_failover.yml")
     assert recap["failed"] == 1 and recap["changed"] == 0
     assert "dr_failover_confirm=(undefined)" in res.stdout and "-e dr_failover_confirm=triptrip-local" in res.stdout
-    assert (scaling(platform), argocd_environments(platform)) == before
+    assert (scaling(platform), argocd_replicas(platform)) == before
 
 
 def test_dr_failover_check_is_a_plan_that_changes_nothing(root, platform, argocd):
-    before = scaling(platform), argocd_environments(platform)
+    before = scaling(platform), argocd_replicas(platform)
     assert before[1] == PASSIVE_ARGOCD
     res, recap = playbook(root, platform, "playbooks/dr_failover.yml", "--check", "--diff")
     assert recap["failed"] == 0 and recap["changed"] > 0, res.stdout[-4000:]
     assert "triptrip-local would serve as production" in res.stdout
-    assert (scaling(platform), argocd_environments(platform)) == before
+    assert (scaling(platform), argocd_replicas(platform)) == before
     report = (root / "reports/local/dr_failover.md").read_text()
     assert "PLAN (--check), nothing changed" in report
     assert "| compute | 1 / 1 / 3 | 2 / 2 / 30 | yes |" in report
@@ -227,7 +233,7 @@ def test_dr_failover_scales_to_production_minimums_and_points_argo_cd_here(root,
     assert after["general"] == {"minSize": 3, "maxSize": 50, "desiredSize": 3}
     assert after["compute"] == {"minSize": 2, "maxSize": 30, "desiredSize": 2}
     assert after["memory"] == {"minSize": 1, "maxSize": 10, "desiredSize": 3}
-    assert argocd_environments(platform) == SERVING_ARGOCD
+    assert argocd_replicas(platform) == SERVING_ARGOCD
     compute = json.loads(kubectl(platform, "get", "nodes", "-l", "eks.amazonaws.com/nodegroup=compute", "-o", "json"))
     assert len(compute["items"]) == 2
     seconds = float(re.search(r"; ([0-9.]+) s of the 900 s RTO", res.stdout).group(1))
