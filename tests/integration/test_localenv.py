@@ -78,6 +78,46 @@ def test_pod_security_admission_refuses_a_privileged_pod(platform):
     assert kubectl(platform, "get", "pod", "privileged", "-n", ns).returncode != 0
 
 
+def test_mutating_admission_policies_mutate_where_they_are_bound(platform):
+    """The beta API is served and its admission plugin runs (the feature gate), as the istiod test double's sidecar
+    injection needs: a policy bound to one namespace labels the ConfigMaps created there, and no others."""
+    policy = {
+        "apiVersion": "admissionregistration.k8s.io/v1beta1", "kind": "MutatingAdmissionPolicy",
+        "metadata": {"name": "map-probe"},
+        "spec": {"failurePolicy": "Fail", "reinvocationPolicy": "Never",
+                 "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                         "operations": ["CREATE"], "resources": ["configmaps"]}]},
+                 "mutations": [{"patchType": "ApplyConfiguration", "applyConfiguration": {
+                     "expression": 'Object{metadata: Object.metadata{labels: {"mutated": "yes"}}}'}}]},
+    }
+    binding = {
+        "apiVersion": "admissionregistration.k8s.io/v1beta1", "kind": "MutatingAdmissionPolicyBinding",
+        "metadata": {"name": "map-probe"},
+        "spec": {"policyName": "map-probe", "matchResources": {"namespaceSelector": {"matchLabels": {"map-probe": "on"}}}},
+    }
+    for ns, labels in (("map-probe-on", {"map-probe": "on"}), ("map-probe-off", {})):
+        namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}
+        assert kubectl(platform, "create", "-f", "-", stdin=json.dumps(namespace)).returncode == 0
+    for obj in (policy, binding):
+        res = kubectl(platform, "create", "-f", "-", stdin=json.dumps(obj))
+        assert res.returncode == 0, res.stderr
+
+    def labels_of(ns, name):
+        res = kubectl(platform, "create", "configmap", name, "-n", ns)
+        assert res.returncode == 0, res.stderr
+        return json.loads(kubectl(platform, "get", "configmap", name, "-n", ns, "-o", "json").stdout)["metadata"].get("labels", {})
+
+    # A new policy takes effect once the API server's informers have it: try a few names.
+    for attempt in range(30):
+        if labels_of("map-probe-on", f"probe-{attempt}") == {"mutated": "yes"}:
+            break
+        time.sleep(1)
+    else:
+        pytest.fail("the bound MutatingAdmissionPolicy never mutated a ConfigMap")
+    assert labels_of("map-probe-off", "probe") == {}
+    kubectl(platform, "delete", "mutatingadmissionpolicybinding,mutatingadmissionpolicy", "map-probe")
+
+
 def test_kwok_runs_pods_on_fake_nodes_through_the_real_scheduler(platform):
     node = {
         "apiVersion": "v1", "kind": "Node",
