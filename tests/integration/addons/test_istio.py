@@ -8,7 +8,9 @@ import json
 
 import pytest
 import yaml
+from ansible_collections.triptrip.platform.plugins.filter.k8s_quantity import k8s_quantity
 from conftest import recap
+from podresources import effective, meshed, sidecar_of
 
 NS = "istio-system"
 VERSION = "1.30.7"
@@ -198,3 +200,205 @@ def test_a_misspelt_setting_stops_the_run_naming_the_variable(addons, override, 
     assert variable in res.stdout, res.stdout[-3000:]
     assert recap(res.stdout)["changed"] == 0
     assert {n: r["revision"] for n, r in addons.releases().items()} == before
+
+
+# --- sidecar injection, live ------------------------------------------------------------------------------------
+# Locally istiod is a test double that runs no webhook; its chart's MutatingAdmissionPolicy stands in for istiod's
+# injection (tests/charts/istiod/templates/sidecar-injector.yaml), so the quotas and the scheduler see the sidecar.
+
+PROXY = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+QUOTA_KEYS = [("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory")]
+APP = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+# A pod's own init container, larger than its app: where it runs beside the sidecar, the pod's peak is there.
+SETUP = {"requests": {"cpu": "300m", "memory": "128Mi"}, "limits": {"cpu": "2", "memory": "512Mi"}}
+# Probe namespaces of this module, by name: their labels (removed at the end).
+RESTRICTED = {"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "v1.35"}
+PROBES = {
+    "sidecar-probe-injected": {"istio-injection": "enabled", **RESTRICTED},
+    "sidecar-probe-plain": dict(RESTRICTED),
+    "sidecar-probe-revision": {"istio.io/rev": "default", **RESTRICTED},
+    # istio-injection decides where both are set: disabled wins over the revision label.
+    "sidecar-probe-disabled": {"istio-injection": "disabled", "istio.io/rev": "default", **RESTRICTED},
+    # hostNetwork pods are never injected; restricted would refuse them before that could be seen.
+    "sidecar-probe-host": {"istio-injection": "enabled", "pod-security.kubernetes.io/enforce": "privileged"},
+}
+
+
+def probe_pod(name: str, *, annotations=None, labels=None, init=False, host_network=False, **security) -> dict:
+    """A pod that Pod Security restricted admits (unless `security` overrides the container's context)."""
+    container_security = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, **security}
+    spec = {
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10", "resources": APP,
+                        "securityContext": container_security}],
+    }
+    if init:
+        spec["initContainers"] = [{"name": "setup", "image": "registry.k8s.io/pause:3.10", "resources": SETUP,
+                                   "securityContext": container_security}]
+    if host_network:
+        spec["hostNetwork"] = True
+    metadata = {"name": name, "annotations": annotations or {}, "labels": labels or {}}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+
+def create(addons, namespace: str, pod: dict):
+    """kubectl create with strict field validation: the API server refuses unknown or duplicate fields."""
+    return addons.kubectl("create", "--validate=strict", "-n", namespace, "-f", "-", stdin=json.dumps(pod))
+
+
+def quota_used(addons, namespace: str, name: str) -> dict[str, float]:
+    used = addons.get("resourcequota", name, namespace).get("status", {}).get("used", {})
+    return {f"{kind}.{resource}": k8s_quantity(used.get(f"{kind}.{resource}", 0)) for kind, resource in QUOTA_KEYS}
+
+
+@pytest.fixture(scope="module")
+def probes(addons):
+    """The probe namespaces, each with a ResourceQuota `probe`; deleted (and waited for) when the module ends."""
+    for name, labels in PROBES.items():
+        namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+        quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "probe", "namespace": name},
+                 "spec": {"hard": {"requests.cpu": "2", "requests.memory": "2Gi", "limits.cpu": "8",
+                                   "limits.memory": "8Gi", "pods": "10"}}}
+        for obj in (namespace, quota):
+            res = addons.kubectl("create", "-f", "-", stdin=json.dumps(obj))
+            assert res.returncode == 0, res.stderr
+    try:
+        yield addons
+    finally:
+        addons.kubectl("delete", "namespace", *PROBES, "--ignore-not-found", "--wait=true", "--timeout=120s")
+
+
+def test_the_injection_stand_in_ships_only_with_the_test_double_istiod(addons):
+    # The binding's selectors are istiod's webhook's; the resources are the release's values, as istiod reads them.
+    assert addons.values("istiod", NS)["global"]["proxy"]["resources"] == PROXY
+    policy = addons.get("mutatingadmissionpolicies.admissionregistration.k8s.io", "istio-sidecar-injector-test-double")
+    assert policy["metadata"]["annotations"]["meta.helm.sh/release-name"] == "istiod"
+    selectors = {b: addons.get("mutatingadmissionpolicybindings.admissionregistration.k8s.io",
+                               f"istio-sidecar-injector-test-double-{b}")["spec"]["matchResources"]["namespaceSelector"]
+                 for b in ("namespace", "revision")}
+    assert selectors["namespace"] == {"matchExpressions": [
+        {"key": "istio-injection", "operator": "In", "values": ["enabled"]}]}
+    assert selectors["revision"] == {"matchExpressions": [
+        {"key": "istio.io/rev", "operator": "In", "values": ["default"]},
+        {"key": "istio-injection", "operator": "DoesNotExist"}]}
+
+
+def test_a_pod_in_an_injected_namespace_gets_the_native_sidecar_and_its_quota_is_charged_with_it(probes):
+    addons, namespace = probes, "sidecar-probe-injected"
+    before = quota_used(addons, namespace, "probe")
+    res = create(addons, namespace, probe_pod("meshed"))
+    assert res.returncode == 0, res.stderr
+    # Pod Security warns before it refuses: the injected pod raised no warning either.
+    assert "violate" not in res.stderr, res.stderr
+    pod = addons.get("pod", "meshed", namespace)
+    proxy = sidecar_of(pod)
+    assert proxy is not None, pod["spec"]
+    # Istio 1.30 on Kubernetes 1.35 injects a native sidecar: an init container that keeps running.
+    assert pod["spec"]["initContainers"][0] is proxy and proxy["restartPolicy"] == "Always"
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["app"]
+    assert proxy["resources"] == PROXY
+    assert {"runAsNonRoot": True, "runAsUser": 1337, "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]}}.items() <= proxy["securityContext"].items()
+    after = quota_used(addons, namespace, "probe")
+    for kind, resource in QUOTA_KEYS:
+        charged = after[f"{kind}.{resource}"] - before[f"{kind}.{resource}"]
+        wanted = k8s_quantity(APP[kind][resource]) + k8s_quantity(PROXY[kind][resource])
+        assert charged == pytest.approx(wanted), (kind, resource, charged, wanted)
+        assert charged == pytest.approx(effective(pod, kind, resource))
+
+
+def test_the_sidecar_goes_before_the_pods_own_init_containers(probes):
+    addons, namespace = probes, "sidecar-probe-injected"
+    before = quota_used(addons, namespace, "probe")
+    res = create(addons, namespace, probe_pod("with-init", init=True))
+    assert res.returncode == 0, res.stderr
+    pod = addons.get("pod", "with-init", namespace)
+    assert [(c["name"], c.get("restartPolicy")) for c in pod["spec"]["initContainers"]] == [
+        ("istio-proxy", "Always"), ("setup", None)]
+    # setup runs beside the started sidecar, so the pod peaks there: 300m + 50m requested, 2 + 0.5 CPU of limits
+    # (with the sidecar after setup it would be 300m and 2).
+    after = quota_used(addons, namespace, "probe")
+    assert after["requests.cpu"] - before["requests.cpu"] == pytest.approx(0.35)
+    assert after["limits.cpu"] - before["limits.cpu"] == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("how", ["annotation", "label"])
+def test_a_pod_that_opts_out_gets_no_sidecar_and_is_charged_only_for_itself(probes, how):
+    addons, namespace, name = probes, "sidecar-probe-injected", f"opted-out-{how}"
+    before = quota_used(addons, namespace, "probe")
+    opt_out = {"sidecar.istio.io/inject": "false"}
+    pod = probe_pod(name, **({"annotations": opt_out} if how == "annotation" else {"labels": opt_out}))
+    res = create(addons, namespace, pod)
+    assert res.returncode == 0, res.stderr
+    pod = addons.get("pod", name, namespace)
+    assert sidecar_of(pod) is None, pod["spec"]
+    assert "initContainers" not in pod["spec"]
+    after = quota_used(addons, namespace, "probe")
+    for kind, resource in QUOTA_KEYS:
+        charged = after[f"{kind}.{resource}"] - before[f"{kind}.{resource}"]
+        assert charged == pytest.approx(k8s_quantity(APP[kind][resource])), (kind, resource)
+
+
+@pytest.mark.parametrize("namespace, injected", [
+    ("sidecar-probe-plain", False),
+    ("sidecar-probe-revision", True),
+    ("sidecar-probe-disabled", False),
+])
+def test_the_namespace_labels_decide_as_istiod_does(probes, namespace, injected):
+    res = create(probes, namespace, probe_pod("probe"))
+    assert res.returncode == 0, res.stderr
+    pod = probes.get("pod", "probe", namespace)
+    assert (sidecar_of(pod) is not None) is injected, pod["spec"]
+    charged = quota_used(probes, namespace, "probe")["requests.cpu"]
+    assert charged == pytest.approx(0.1 + (0.05 if injected else 0))
+
+
+def test_a_pod_on_the_host_network_gets_no_sidecar(probes):
+    namespace = "sidecar-probe-host"
+    res = create(probes, namespace, probe_pod("host", host_network=True))
+    assert res.returncode == 0, res.stderr
+    assert sidecar_of(probes.get("pod", "host", namespace)) is None
+    res = create(probes, namespace, probe_pod("pod-network"))
+    assert res.returncode == 0, res.stderr
+    assert sidecar_of(probes.get("pod", "pod-network", namespace)) is not None
+
+
+def test_pod_security_and_strict_validation_are_live_in_the_injected_namespace(probes):
+    """The injected pods above passed both; here each gate refuses what it must, so their passing meant something."""
+    namespace = "sidecar-probe-injected"
+    res = create(probes, namespace, probe_pod("may-escalate", allowPrivilegeEscalation=True))
+    assert res.returncode != 0 and "violates PodSecurity" in res.stderr, res.stderr
+    misspelt = probe_pod("misspelt")
+    misspelt["spec"]["containers"][0]["resource"] = APP
+    res = create(probes, namespace, misspelt)
+    assert res.returncode != 0 and "unknown field" in res.stderr, res.stderr
+    assert not probes.exists("pod", "may-escalate", namespace) and not probes.exists("pod", "misspelt", namespace)
+
+
+def test_the_workloads_run_with_their_sidecars_within_their_quotas(addons):
+    """Every pod of a meshed workload namespace has the sidecar, every controller has all its replicas (the quota
+    admitted them with their sidecars), and the quota's used equals the pods' effective requests and limits."""
+    namespaces = json.loads(addons.kubectl("get", "namespaces", "-o", "json").stdout)["items"]
+    injected = {n["metadata"]["name"] for n in namespaces if meshed(n)}
+    assert {"triptrip-api", "triptrip-workers", "triptrip-cache"} <= injected
+    pods = [p for p in json.loads(addons.kubectl("get", "pods", "-A", "-o", "json").stdout)["items"]
+            if "deletionTimestamp" not in p["metadata"] and p["status"].get("phase") not in ("Succeeded", "Failed")]
+    for namespace in ("triptrip-api", "triptrip-workers", "triptrip-cache"):
+        mine = [p for p in pods if p["metadata"]["namespace"] == namespace]
+        assert mine, namespace
+        for pod in mine:
+            proxy = sidecar_of(pod)
+            assert proxy is not None and proxy["restartPolicy"] == "Always", pod["metadata"]["name"]
+            assert proxy["resources"] == PROXY
+        for kind in ("deployments", "statefulsets"):
+            for controller in json.loads(addons.kubectl("get", kind, "-n", namespace, "-o", "json").stdout)["items"]:
+                status = controller.get("status", {})
+                assert status.get("replicas", 0) == controller["spec"]["replicas"], (namespace, controller["status"])
+                assert not [c for c in status.get("conditions", []) if c["type"] == "ReplicaFailure"], status
+        quota = quota_used(addons, namespace, "triptrip-quota")
+        for kind, resource in QUOTA_KEYS:
+            assert quota[f"{kind}.{resource}"] == pytest.approx(sum(effective(p, kind, resource) for p in mine)), (
+                namespace, kind, resource)
+    # Nothing outside the injected namespaces got one (the gateways' istio-proxy is their own app container).
+    assert not [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods
+                if p["metadata"]["namespace"] not in injected and sidecar_of(p) is not None]
