@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 from localplatform import start_platform
+from podresources import effective, meshed, sidecar_of
 
 LIMIT_SECONDS = 600  # the issue's bound for production sizes
 
@@ -46,7 +47,10 @@ def simulate(root, platform, environment, tmp_path_factory):
                                      capture_output=True, text=True, check=True).stdout)["items"]
     nodes = json.loads(subprocess.run(["kubectl", "get", "nodes", "-o", "json"], env=platform["env"],
                                       capture_output=True, text=True, check=True).stdout)["items"]
+    namespaces = json.loads(subprocess.run(["kubectl", "get", "namespaces", "-o", "json"], env=platform["env"],
+                                           capture_output=True, text=True, check=True).stdout)["items"]
     return {"environment": environment, "seconds": seconds, "dir": reports, "pods": pods, "nodes": nodes,
+            "namespaces": namespaces,
             "report": json.loads((reports / "capacity.json").read_text()), "output": run.stdout}
 
 
@@ -103,6 +107,39 @@ def test_the_hard_spread_and_anti_affinity_rules_held(simulation):
     rules = simulation["report"]["spread"]
     assert any(r["owner"].endswith("redis-cluster") and r["hard"] for r in rules), rules
     assert simulation["report"]["spread_all_hard_held"], [r for r in rules if r["hard"] and not r["held"]]
+
+
+def test_the_meshed_pods_carry_the_sidecar_and_the_report_counts_it(root, simulation):
+    """Where Istio injects (the test-double istiod's stand-in for its webhook), every pod has the native sidecar with
+    the inventory's proxy resources, and the report's requested CPU and memory per node include it."""
+    proxy = yaml.safe_load((root / "group_vars/all/addon_istio.yml").read_text())["platform_addon_istio"]["proxy_resources"]
+    injected = {n["metadata"]["name"] for n in simulation["namespaces"] if meshed(n)}
+    pods = live(simulation["pods"])
+    opted_out = [p for p in pods if "false" in (p["metadata"].get("labels", {}).get("sidecar.istio.io/inject"),
+                                                p["metadata"].get("annotations", {}).get("sidecar.istio.io/inject"))]
+    in_mesh = [p for p in pods if p["metadata"]["namespace"] in injected and p not in opted_out]
+    assert len(in_mesh) > 10, len(in_mesh)
+    for pod in in_mesh:
+        sidecar = sidecar_of(pod)
+        assert sidecar is not None and sidecar.get("restartPolicy") == "Always", pod["metadata"]["name"]
+        assert sidecar["resources"] == proxy
+    assert not [p["metadata"]["name"] for p in pods if sidecar_of(p) is not None and p not in in_mesh]
+    wanted, without = collections.Counter(), collections.Counter()
+    for pod in pods:
+        if pod["spec"].get("nodeName"):
+            node = pod["spec"]["nodeName"]
+            wanted[node, "cpu"] += round(effective(pod, "requests", "cpu") * 1000)
+            wanted[node, "memory"] += round(effective(pod, "requests", "memory"))
+            bare = {**pod, "spec": {**pod["spec"], "initContainers": [
+                c for c in pod["spec"].get("initContainers", []) if c["name"] != "istio-proxy"]}}
+            without[node, "cpu"] += round(effective(bare, "requests", "cpu") * 1000)
+    reported = collections.Counter()
+    for node in simulation["report"]["nodes"]:
+        reported[node["name"], "cpu"] += node["cpu_requested_m"]
+        reported[node["name"], "memory"] += node["memory_requested_bytes"]
+    assert +reported == +wanted
+    # Not vacuous: without the sidecars the nodes would have had less requested.
+    assert sum(v for (_, r), v in wanted.items() if r == "cpu") > sum(without.values())
 
 
 def test_the_report_has_its_table_and_picture(root, simulation):
