@@ -60,8 +60,8 @@ options:
     default: false
   vpc_cidr:
     description:
-      - C(platform_vpc_cidr), which must hold every node subnet: the generated NetworkPolicies reach the EKS control
-        plane's network interfaces (in those subnets) and the interface endpoints by it. Empty skips the check.
+      - C(platform_vpc_cidr), which must hold every node subnet, since the generated NetworkPolicies reach the EKS
+        control plane's network interfaces (in those subnets) and the interface endpoints by it. Empty skips the check.
     type: str
     default: ""
 """
