@@ -1,6 +1,6 @@
 """triptrip.platform.eks_nodegroup through ansible-playbook against the patched moto server (localenv/moto_server.py).
 
-One moto server on 127.0.0.1:24100 for the module, stopped in the fixture's teardown whatever happens. The tests run in
+One moto server on 127.0.0.1:15100 for the module, stopped in the fixture's teardown whatever happens. The tests run in
 order on one node group: create, idempotent rerun, check mode, converge, refusal of an immutable change, delete.
 What moto does not implement (UpdateNodegroupVersion, update waits, throttling) is in the unit tests.
 """
@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from localplatform import start_moto
 
-PORT = 24100
+PORT = 15100
 ENDPOINT = f"http://127.0.0.1:{PORT}"
 REGION = "ap-northeast-1"
 CLUSTER = "triptrip-moto"

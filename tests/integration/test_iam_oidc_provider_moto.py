@@ -25,7 +25,7 @@ import boto3
 import pytest
 from localplatform import start_moto
 
-PORT = 24300
+PORT = 15300
 ENDPOINT = f"http://127.0.0.1:{PORT}"
 HOST_PATH = "oidc.eks.ap-northeast-1.amazonaws.com/id/MOTO0123456789ABCDEF"
 ARN = f"arn:aws:iam::123456789012:oidc-provider/{HOST_PATH}"
