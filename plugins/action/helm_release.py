@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Action for triptrip.platform.helm_release: kubernetes.core.helm, which may run as an async job.
 
 kubernetes.core ships an action plugin for its helm module that does not declare async support, so `async:` on a

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Action for triptrip.platform.k8s_objects: kubernetes.core.k8s, with one readable diff per changed object."""
 
 from __future__ import annotations

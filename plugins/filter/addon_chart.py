@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Where Helm finds an add-on's chart: an upstream repository, an OCI registry or a mirror folder."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Read-only checks of an adopted VPC: the node subnets have a way out, the public subnets an ALB needs exist."""
 
 from __future__ import annotations

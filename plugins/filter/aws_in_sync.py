@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Whether an AWS resource, as a batched read found it, already is what a converge module would make of it."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Capacity report of a scheduled cluster against the spec's density and utilisation targets."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """A capacity report as an SVG bar chart."""
 
 from __future__ import annotations

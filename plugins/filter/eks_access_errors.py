@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Input validation of how the runner reaches the cluster: the API access mode, its CIDRs, the access entries."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """The kubeconfig of an EKS cluster, built as data (what `aws eks update-kubeconfig` writes)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """The releases whose deployed chart or values differ from those wanted, read from Helm's own release Secrets."""
 
 from __future__ import annotations

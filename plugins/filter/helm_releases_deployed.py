@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Helm's deployed releases, decoded once from their Secrets and reduced to what helm_releases_changed compares."""
 
 from __future__ import annotations

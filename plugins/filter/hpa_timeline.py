@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """How fast an HPA's behavior scales a workload up and down, simulated with the HPA controller's own rules."""
 
 from __future__ import annotations

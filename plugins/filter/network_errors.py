@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Input validation of the network's egress: the mode, the public subnets, the NAT gateway count, endpoints."""
 
 from __future__ import annotations

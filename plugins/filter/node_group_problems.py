@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Filters that compare Kubernetes Nodes with the node groups an inventory declares."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Pod scheduling that lands on the nodes of given node groups, and only there."""
 
 from __future__ import annotations

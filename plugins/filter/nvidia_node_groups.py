@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """The node groups whose nodes need the NVIDIA Kubernetes device plugin installed as an add-on."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Input validation of the private subnets an inventory declares: zones of the region, no overlaps."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Capacity report of a scheduled cluster: what the scheduler placed where, against the spec's targets
 (Doc-IA-002 1.2.1: CPU 60-70 %, memory 70-80 %, 30-50 pods per node), why pods stay Pending, and whether the
 placed pods keep their topology spread constraints and pod anti-affinity. Shared by the filters

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Shared pieces of the triptrip.platform EKS modules: the retrying client and read helpers."""
 
 from __future__ import annotations

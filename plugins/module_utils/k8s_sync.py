@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """Whether a server-side apply of an object by one field manager would leave the object as it is.
 
 Two conditions, both read from the object as the API server returns it:

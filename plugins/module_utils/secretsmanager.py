@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 """The retrying Secrets Manager client of the triptrip.platform Secrets Manager modules."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE)
 # The work is done by the action plugin of the same name (plugins/action/helm_release.py), which runs
 # kubernetes.core.helm; this file holds the documentation.
 
