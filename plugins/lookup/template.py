@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright: TripTrip Platform Team
+# Apache License 2.0 (see LICENSE)
 """triptrip.platform.template: a role's Jinja template rendered with the task's variables, without deep-copying them.
 
 ansible.builtin.template (the lookup) deep-copies every variable of the task for each file it renders, so that a
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: template
-author: TripTrip platform team
+author: TripTrip Platform Team (@triptrip)
 short_description: Render a role's Jinja template with the task's variables, without copying them
 version_added: 0.2.0
 description:
@@ -60,11 +63,9 @@ _raw:
 
 import os
 
-from ansible._internal._templating import _template_vars
-from ansible._internal._templating._engine import TemplateOptions, TemplateOverrides
 from ansible.errors import AnsibleError
 from ansible.plugins.lookup import LookupBase
-from ansible.template import trust_as_template
+from ansible.template import generate_ansible_template_vars, trust_as_template
 
 
 def jinja_search_path(lookupfile: str, search_path: list[str]) -> list[str]:
@@ -88,14 +89,14 @@ class LookupModule(LookupBase):
             source = trust_as_template(self._loader.get_text_file_contents(lookupfile))
             # A new top-level mapping over the same values: no deep copy (the point of this lookup).
             scope = dict(variables)
-            scope.update(_template_vars.generate_ansible_template_vars(
-                path=term, fullpath=lookupfile, include_ansible_managed="ansible_managed" not in scope))
+            template_vars = generate_ansible_template_vars(path=term, fullpath=lookupfile)
+            if "ansible_managed" in scope:  # as the builtin lookup: an ansible_managed of the inventory wins
+                del template_vars["ansible_managed"]
+            scope.update(template_vars)
             scope.update(extra)
             templar = self._templar.copy_with_new_env(
                 available_variables=scope,
                 searchpath=jinja_search_path(lookupfile, list(variables.get("ansible_search_path", []))))
-            # The engine's template(), as the builtin lookup uses it: the text stays text (no conversion of the
-            # whole result to a native type) and backslashes are kept as written.
-            rendered.append(templar._engine.template(source, options=TemplateOptions(
-                escape_backslashes=False, overrides=TemplateOverrides.from_kwargs({"trim_blocks": True}))))
+            # Backslashes are kept as written and trim_blocks is on, as in the builtin lookup.
+            rendered.append(templar.template(source, escape_backslashes=False, overrides={"trim_blocks": True}))
         return rendered

@@ -124,3 +124,39 @@ def test_it_does_not_deep_copy_the_variables(tmp_path):
         assert "deep-copied" in str(err)
     else:
         raise AssertionError("the builtin lookup no longer deep-copies the variables: this lookup may be retired")
+
+
+def test_an_ansible_managed_of_the_inventory_wins_as_in_the_builtin_lookup(tmp_path):
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.loader import lookup_loader
+    from ansible.template import Templar
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "one.j2").write_text("{{ ansible_managed }} {{ template_path }}\n")
+    loader = DataLoader()
+    for variables, managed in (({}, "Ansible managed"), ({"ansible_managed": "ours"}, "ours")):
+        variables = {**variables, "ansible_search_path": [str(tmp_path)]}
+        templar = Templar(loader=loader, variables=variables)
+        ours = lookup_loader.get("triptrip.platform.template", loader=loader, templar=templar).run(["one.j2"], variables)
+        builtin = lookup_loader.get("ansible.builtin.template", loader=loader, templar=templar).run(["one.j2"], variables)
+        assert ours == builtin == [f"{managed} one.j2\n"]
+
+
+def test_the_lookup_uses_only_public_templating_api():
+    """ansible-core's own template lookup reaches into ansible._internal; ours keeps to ansible.template's public names.
+    generate_ansible_template_vars is marked there for deprecation in ansible-core 2.23: when it goes, this test names
+    the version, and the lookup has to build template_path, template_fullpath, ... and ansible_managed itself."""
+    from pathlib import Path
+
+    import ansible.template
+    from ansible.release import __version__
+
+    from ansible_collections.triptrip.platform.plugins.lookup import template as plugin
+
+    source = Path(plugin.__file__).read_text(encoding="utf-8")
+    assert "ansible._internal" not in source and "_engine" not in source
+    missing = [name for name in ("Templar", "generate_ansible_template_vars", "trust_as_template")
+               if not hasattr(ansible.template, name)]
+    assert not missing, (f"ansible-core {__version__} no longer has ansible.template.{', '.join(missing)}, which "
+                         "plugins/lookup/template.py uses")
