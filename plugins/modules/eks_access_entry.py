@@ -24,7 +24,7 @@ description:
     takes none.
   - Supports check mode and diff. Calls retry with jittered backoff on throttling (C(ThrottlingException)).
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   cluster_name:
     description: Name of the EKS cluster.

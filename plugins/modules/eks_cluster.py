@@ -23,7 +23,7 @@ description:
   - Calls that pass an IAM role retry for up to 90 seconds while EKS answers that the role cannot be assumed or
     lacks its policies (IAM's eventual consistency right after the role is created).
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   name:
     description: Cluster name.

@@ -16,7 +16,7 @@ description:
     can branch on it (a first run, a C(--check) plan on an empty account).
   - Calls retry with jittered backoff on throttling and transient errors.
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   name:
     description: Name of the cluster.

@@ -21,7 +21,7 @@ description:
   - Endpoint updates take minutes on EKS; each one is waited for (C(DescribeUpdate)).
   - Supports check mode (nothing is called but the read) and diff.
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   name:
     description: Cluster name.

@@ -32,7 +32,7 @@ description:
     changes, fails on tag changes, enforces the desired size on every run, under-reports in check mode and does
     not know the AL2023 AMI types.
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   cluster_name:
     description: Name of the EKS cluster the node group belongs to.

@@ -18,7 +18,7 @@ description:
   - A cluster that does not exist gives an empty result, not a failure (a C(--check) plan on an empty account).
   - Calls retry with jittered backoff on throttling and transient errors.
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   cluster_name:
     description: Name of the cluster.

@@ -21,7 +21,7 @@ description:
   - Without C(async) it behaves exactly as M(kubernetes.core.helm), check mode included.
   - Set connection defaults with C(module_defaults) for the group C(group/triptrip.platform.k8s).
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   release_name:
     description: As in M(kubernetes.core.helm).
@@ -81,8 +81,10 @@ seealso:
   - module: kubernetes.core.helm
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: As in M(kubernetes.core.helm) (a diff with the helm-diff plugin).
 """

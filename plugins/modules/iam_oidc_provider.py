@@ -17,7 +17,7 @@ description:
   - Compares desired and actual first and calls IAM only when they differ. Supports check mode and diff.
   - Calls retry with jittered backoff on throttling (C(Throttling)) and transient errors.
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   url:
     description:

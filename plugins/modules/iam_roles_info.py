@@ -22,7 +22,7 @@ description:
     per page of up to 1000 roles.
   - Read only; runs the same in check mode. Calls retry with jittered backoff on throttling.
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   names:
     description: Names of the roles to read. A role that does not exist is left out of RV(roles).

@@ -29,7 +29,7 @@ description:
     would change (or that cannot be decided) are sent; a no-op rerun then makes no request per object. Below 100
     objects the extra module run costs what it saves.
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   definition:
     description: Objects to apply (a list or one object).
@@ -62,8 +62,10 @@ notes:
   - Every other option of M(kubernetes.core.k8s) is passed through unchanged.
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 

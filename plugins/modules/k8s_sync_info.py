@@ -22,7 +22,7 @@ description:
     does not know yet (a custom resource whose CRD is still to come), counts as out of sync.
   - Read only; runs the same in check mode.
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   definitions:
     description: The objects, as they would be applied.

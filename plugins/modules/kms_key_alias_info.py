@@ -19,7 +19,7 @@ description:
   - Returns C(exists=false) when the alias does not exist. Read only; runs the same in check mode. Calls retry
     with jittered backoff on throttling.
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   alias:
     description: The alias, with or without its C(alias/) prefix.

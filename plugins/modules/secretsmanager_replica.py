@@ -20,7 +20,7 @@ description:
   - Compares desired and actual first (one C(DescribeSecret)) and writes only when they differ. Supports check mode
     and diff. Calls retry with jittered backoff on throttling.
 author:
-  - TripTrip Platform Team
+  - TripTrip Platform Team (@triptrip)
 options:
   name:
     description: The secret's name or ARN, in the module's region (the primary region).
