@@ -62,7 +62,7 @@ def api_server(args):
     if args.get("host"):
         return args["host"]
     path = os.path.expanduser(str(args.get("kubeconfig") or os.environ.get("K8S_AUTH_KUBECONFIG")
-                                  or os.environ.get("KUBECONFIG", "~/.kube/config")).split(os.pathsep)[0])
+                                  or os.environ.get("KUBECONFIG", "~/.kube/config")).split(os.pathsep, 1)[0])
     try:
         with open(path, encoding="utf-8") as handle:
             config = yaml.safe_load(handle) or {}

@@ -61,6 +61,7 @@ _value:
   type: dict
 """
 
+
 def addon_chart(addon, source="repository", oci_registry="", mirror="", chart=""):
     name = chart or addon["chart"]
     version = str(addon["version"])

@@ -379,13 +379,13 @@ def _down_window(behavior, opts):
 
 
 def _meets_up(min_r, max_r, behavior, opts):
-    _, reached = _scale_up(min_r, max_r, behavior, opts, opts["scale_up_target_seconds"])
+    _timeline, reached = _scale_up(min_r, max_r, behavior, opts, opts["scale_up_target_seconds"])
     return reached is not None and reached + opts["pod_start_seconds"] < opts["scale_up_target_seconds"]
 
 
 def _meets_down(min_r, max_r, behavior, opts):
     deadline = opts["scale_down_target_seconds"] + _down_window(behavior, opts)
-    _, reached = _scale_down(min_r, max_r, behavior, opts, deadline)
+    _timeline, reached = _scale_down(min_r, max_r, behavior, opts, deadline)
     return reached is not None and reached < deadline
 
 
@@ -436,10 +436,10 @@ def _suggest(direction, min_r, max_r, behavior, opts):
     for change, rules_found in found:
         trial = {**behavior, direction: rules_found}
         if direction == "scaleUp":
-            _, reached = _scale_up(min_r, max_r, trial, opts)
+            _timeline, reached = _scale_up(min_r, max_r, trial, opts)
             seconds, target = reached + opts["pod_start_seconds"], opts["scale_up_target_seconds"]
         else:
-            _, reached = _scale_down(min_r, max_r, trial, opts)
+            _timeline, reached = _scale_down(min_r, max_r, trial, opts)
             seconds, target = reached - _down_window(trial, opts), opts["scale_down_target_seconds"]
         suggestions.append({"target": "scale_up" if direction == "scaleUp" else "scale_down", "change": change,
                             "behavior": {direction: copy.deepcopy(rules_found)}, "seconds": seconds,

@@ -20,9 +20,9 @@ description:
     so every allow rule traces to one catalog entry.
   - "A flow is a mapping: C(component), C(name), C(from), C(to), C(port), C(protocol) (TCP), C(doc). A peer is one
     of: C(namespace) or C(namespaces) with optional C(pods) (labels); C(control_plane: true) (the EKS control
-    plane's ENIs, in the VPC: the VPC CIDR); C(vpc: true) (any address of the VPC, e.g. an ALB's nodes); C(aws: <service>) (an AWS API: with the C(nat) egress the internet
-    on the flow's port, with C(endpoints) the subnets of the interface endpoints); C(host: <dns name>) and
-    C(internet: true) (outside the VPC); C(cidr)."
+    plane's ENIs, in the VPC: the VPC CIDR); C(vpc: true) (any address of the VPC, e.g. an ALB's nodes);
+    C(aws: <service>) (an AWS API: with the C(nat) egress the internet on the flow's port, with C(endpoints) the
+    subnets of the interface endpoints); C(host: <dns name>) and C(internet: true) (outside the VPC); C(cidr)."
   - Outside the VPC means 0.0.0.0/0 except the private ranges, link-local (the instance metadata address) and the
     VPC CIDR.
 positional: _input, namespaces
@@ -263,7 +263,7 @@ def network_flows_errors(baseline, addons, workloads, extra, namespaces, endpoin
               if isinstance(a, dict)]
     lists += [("platform_workloads.%s.flows" % n, n, w.get("flows")) for n, w in sorted((workloads or {}).items())
               if isinstance(w, dict)]
-    components = {component for _, component, _ in lists}
+    components = {component for _path, component, _flows in lists}
     lists.append(("platform_flows_extra", None, extra))
     errors = []
     seen = set()

@@ -195,8 +195,8 @@ def _group_errors(path, group, known=None, known_variable="platform_instance_typ
                 errors.append(f"{where} has unknown keys {unknown}")
 
     update = group.get("update_config", {})
-    if not isinstance(update, dict) or len(update) > 1 or (update and next(iter(update)) not in
-                                                            ("max_unavailable", "max_unavailable_percentage")):
+    one_key = ("max_unavailable", "max_unavailable_percentage")
+    if not isinstance(update, dict) or len(update) > 1 or (update and next(iter(update)) not in one_key):
         errors.append(f"{path}.update_config={update!r}: set one of max_unavailable or max_unavailable_percentage")
     elif "max_unavailable_percentage" in update:
         value = update["max_unavailable_percentage"]

@@ -160,7 +160,7 @@ LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
 def minor(version):
-    major, _, rest = str(version).partition(".")
+    major, _dot, rest = str(version).partition(".")
     return int(major), int(rest.split(".")[0])
 
 
@@ -414,7 +414,7 @@ def main():
         if refusal:
             module.fail_json(msg=f"EKS cluster {name}: {refusal}")
         add_tags, remove_tags = tag_changes(params, cluster)
-        updates = [{"call": call, "what": what} for what, call, _ in calls]
+        updates = [{"call": call, "what": what} for what, call, _args in calls]
         if add_tags:
             updates.append({"call": "tag_resource", "what": "tags"})
         if remove_tags:

@@ -91,8 +91,8 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import (describe_cluster, eks_client,
-                                                                          endpoint_access_request, wait_for_update)
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import (
+    describe_cluster, eks_client, endpoint_access_request, wait_for_update)
 
 # The watcher: run by the same Python, with the settings as its argument and the credentials in its environment.
 # It polls the run's process; once that is gone it closes the public endpoint if it is still open to the CIDRs it
@@ -199,8 +199,7 @@ def main():
         if cluster is None:
             module.fail_json(msg=f"EKS cluster {name} does not exist")
         before = view(cluster["resourcesVpcConfig"])
-        after = {"public_access": True, "public_access_cidrs": cidrs} if opening else {"public_access": False,
-                                                                                        "public_access_cidrs": []}
+        after = {"public_access": opening, "public_access_cidrs": cidrs if opening else []}
         changed = before != after
         result = {"changed": changed, "diff": {"before": before, "after": after}, **after}
         if module.check_mode:

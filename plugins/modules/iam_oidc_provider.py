@@ -127,7 +127,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-from ansible_collections.triptrip.platform.plugins.module_utils.iam import IAM_RETRY, iam_client  # noqa: F401
+from ansible_collections.triptrip.platform.plugins.module_utils.iam import iam_client
 
 THUMBPRINT = re.compile(r"^[0-9a-fA-F]{40}$")
 

@@ -113,7 +113,7 @@ from urllib.parse import unquote
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-from ansible_collections.triptrip.platform.plugins.module_utils.iam import IAM_RETRY, iam_client  # noqa: F401
+from ansible_collections.triptrip.platform.plugins.module_utils.iam import iam_client
 
 
 def document(value):

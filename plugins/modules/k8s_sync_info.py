@@ -98,7 +98,7 @@ def groups(definitions):
 
 def selector(members):
     """The managed-by label selector when every definition of the kind has the same value, else None."""
-    values = {((d.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY) for _, d in members}
+    values = {((d.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY) for _index, d in members}
     return f"{MANAGED_BY}={values.pop()}" if len(values) == 1 and None not in values else None
 
 

@@ -97,7 +97,6 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.secretsmanager import SECRETS_RETRY  # noqa: F401
 from ansible_collections.triptrip.platform.plugins.module_utils.secretsmanager import secretsmanager_client
 
 REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")

@@ -8,6 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from ansible_collections.triptrip.platform.plugins.module_utils.iam import IAM_RETRY
 from ansible_collections.triptrip.platform.plugins.modules import iam_oidc_provider
 
 HOST_PATH = "oidc.eks.ap-northeast-1.amazonaws.com/id/ABC"
@@ -45,7 +46,7 @@ def run(run_module, iam):
 
     def go(args=None, check=False):
         merged = {**ARGS, **(args or {}), **({"_ansible_check_mode": True} if check else {})}
-        return run_module(iam_oidc_provider, merged, client, iam_oidc_provider.IAM_RETRY, client_function="iam_client")
+        return run_module(iam_oidc_provider, merged, client, IAM_RETRY, client_function="iam_client")
 
     return go
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
+from ansible_collections.triptrip.platform.plugins.module_utils.iam import IAM_RETRY
 from ansible_collections.triptrip.platform.plugins.modules import iam_roles_info
 
 TRUST = {"Version": "2012-10-17",
@@ -31,7 +32,7 @@ def iam(stubbed, no_backoff_wait):
 
 
 def run(run_module, client, names):
-    return run_module(iam_roles_info, {"names": names}, client, iam_roles_info.IAM_RETRY, "iam_client")
+    return run_module(iam_roles_info, {"names": names}, client, IAM_RETRY, "iam_client")
 
 
 def test_the_named_roles_come_from_every_page_with_policies_tags_and_description(run_module, iam):

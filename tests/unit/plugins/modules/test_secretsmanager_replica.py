@@ -8,6 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from ansible_collections.triptrip.platform.plugins.module_utils.secretsmanager import SECRETS_RETRY
 from ansible_collections.triptrip.platform.plugins.modules import secretsmanager_replica
 
 NAME = "triptrip/production/database"
@@ -35,7 +36,7 @@ def run(run_module, sm):
 
     def go(args=None, check=False):
         merged = {**ARGS, **(args or {}), **({"_ansible_check_mode": True} if check else {})}
-        return run_module(secretsmanager_replica, merged, client, secretsmanager_replica.SECRETS_RETRY,
+        return run_module(secretsmanager_replica, merged, client, SECRETS_RETRY,
                           client_function="secretsmanager_client")
 
     return go
