@@ -176,7 +176,7 @@ def test_the_built_image_starts_from_a_pinned_base(root, ee_context):
     assert image == ee["images"]["base_image"]["name"]
     assert "FROM $EE_BASE_IMAGE AS base" in containerfile
     reference = image.rsplit("/", 1)[1]
-    named, _, digest = reference.partition("@")
+    named, _at, digest = reference.partition("@")
     tag = named.partition(":")[2]
     assert tag != "latest", image
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest) or re.fullmatch(r"\d[\w.-]*", tag), image

@@ -75,7 +75,7 @@ class Entries:
 @pytest.fixture(scope="module")
 def moto(root, tool_env, tmp_path_factory):
     port = free_port(24800)
-    for _ in start_moto(root, tool_env, tmp_path_factory, port, "eks-authenticator"):
+    for _server in start_moto(root, tool_env, tmp_path_factory, port, "eks-authenticator"):
         yield f"http://127.0.0.1:{port}"
 
 
@@ -129,10 +129,10 @@ ENTRIES = {
         "username": "deployer", "kubernetesGroups": ["triptrip:deployers", "triptrip:readers"],
         "associatedAccessPolicies": []},
     # Same role name under another account and a look-alike name: neither may match the SSO role's session.
-    f"arn:aws:iam::210987654321:role/{SSO_ROLE}": {"kubernetesGroups": ["wrong-account"],
-                                                    "associatedAccessPolicies": []},
-    f"arn:aws:iam::{ACCOUNT}:role/{SSO_ROLE}-old": {"kubernetesGroups": ["wrong-role"],
-                                                     "associatedAccessPolicies": []},
+    f"arn:aws:iam::210987654321:role/{SSO_ROLE}": {
+        "kubernetesGroups": ["wrong-account"], "associatedAccessPolicies": []},
+    f"arn:aws:iam::{ACCOUNT}:role/{SSO_ROLE}-old": {
+        "kubernetesGroups": ["wrong-role"], "associatedAccessPolicies": []},
     SSO_ROLE_ARN: {"username": "sso:{{SessionName}}", "kubernetesGroups": ["triptrip:sso"],
                    "associatedAccessPolicies": [{"policyArn": VIEW_POLICY, "accessScope": CLUSTER_SCOPE}]},
 }

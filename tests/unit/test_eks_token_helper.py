@@ -130,4 +130,3 @@ def test_the_kubeconfig_runs_the_helper_around_aws(tmp_path):
                              "get-token", "--cluster-name", "triptrip-production", "--output", "json", "--role-arn",
                              "arn:aws:iam::1:role/deployer"]
     yaml.safe_dump(config)
-

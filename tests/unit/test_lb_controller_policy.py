@@ -155,21 +155,21 @@ def policy():
 
 
 def test_the_documented_list_has_the_documents_80_actions_and_ours_grants_no_other(policy):
-    documented = {action for action, _, _ in DOCUMENTED}
+    documented = {action for action, _resource, _context in DOCUMENTED}
     assert len(documented) == 80
     ours = {a for statement in policy["Statement"] for a in as_list(statement["Action"])}
     assert not any("*" in a for a in ours), "every action is named"
     assert ours == documented
 
 
-@pytest.mark.parametrize(("action", "resource", "context"), DOCUMENTED, ids=[f"{a}@{r.rsplit(':', 1)[-1][:24]}"
-                                                                            for a, r, _ in DOCUMENTED])
+@pytest.mark.parametrize(("action", "resource", "context"), DOCUMENTED,
+                         ids=[f"{a}@{r.rsplit(':', 1)[-1][:24]}" for a, r, _context in DOCUMENTED])
 def test_the_controller_may_make_each_documented_request(policy, action, resource, context):
     assert allowed(policy, action, resource, context)
 
 
-@pytest.mark.parametrize(("action", "resource", "context"), REFUSED, ids=[f"{a}-{i}" for i, (a, _, _) in
-                                                                          enumerate(REFUSED)])
+@pytest.mark.parametrize(("action", "resource", "context"), REFUSED,
+                         ids=[f"{a}-{i}" for i, (a, _resource, _context) in enumerate(REFUSED)])
 def test_requests_outside_this_cluster_are_refused(policy, action, resource, context):
     assert not allowed(policy, action, resource, context)
 

@@ -304,8 +304,8 @@ def test_access_policies_are_associated_replaced_listed_and_disassociated(eks):
                                          accessScope={"type": "namespace", "namespaces": ["booking", "search"]})
     assert (answer["clusterName"], answer["principalArn"]) == ("c", role)
     associated = answer["associatedAccessPolicy"]
-    assert (associated["policyArn"], associated["accessScope"]) == (EDIT, {"type": "namespace",
-                                                                          "namespaces": ["booking", "search"]})
+    assert (associated["policyArn"], associated["accessScope"]) == (
+        EDIT, {"type": "namespace", "namespaces": ["booking", "search"]})
     assert associated["associatedAt"] and associated["modifiedAt"]
     eks.associate_access_policy(clusterName="c", principalArn=role, policyArn=VIEW, accessScope={"type": "cluster"})
     # Associating the same policy again replaces its scope.
@@ -507,7 +507,7 @@ def moto_server(root, tool_env, tmp_path_factory):
     port = free_port(24850)
     env = {"TRIPTRIP_EKS_LOCAL_CLUSTER": "local", "TRIPTRIP_EKS_LOCAL_ENDPOINT": "https://127.0.0.1:29443",
            "TRIPTRIP_EKS_LOCAL_CA_FILE": str(ca)}
-    for _ in start_moto(root, tool_env, tmp_path_factory, port, "patches", env=env):
+    for _server in start_moto(root, tool_env, tmp_path_factory, port, "patches", env=env):
         yield port
 
 

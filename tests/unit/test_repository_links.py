@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
 
 
 def test_tracked_links_resolve_inside_the_checkout(root):

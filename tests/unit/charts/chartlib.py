@@ -60,6 +60,7 @@ def pod_specs(docs: list[dict]) -> list[tuple[str, dict]]:
             specs.append((doc["metadata"]["name"], doc["spec"]["template"]["spec"]))
     return specs
 
+
 # https://kubernetes.io/docs/concepts/security/pod-security-standards/
 
 RESTRICTED_VOLUME_TYPES = {

@@ -35,4 +35,3 @@ def test_the_project_allows_every_kind_the_chart_renders(root, tool_env, service
                  if "test" not in d["metadata"].get("annotations", {}).get("helm.sh/hook", "")}
         refused = sorted(k for k in kinds if k not in namespaced and k not in cluster)
         assert refused == [], f"{service['path']} with {values}: the AppProject refuses {refused}"
-

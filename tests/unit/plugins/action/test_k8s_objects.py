@@ -98,7 +98,7 @@ def test_only_the_objects_out_of_sync_are_sent():
         "triptrip.platform.k8s_sync_info": lambda a: {"in_sync": list(range(1, 100)), "out_of_sync": [0]},
         "kubernetes.core.k8s": lambda a: {"changed": True, "result": {"results": []}}})
     result = action.run(task_vars={})
-    assert [name for name, _ in calls] == ["triptrip.platform.k8s_sync_info", "kubernetes.core.k8s"]
+    assert [name for name, _args in calls] == ["triptrip.platform.k8s_sync_info", "kubernetes.core.k8s"]
     assert calls[0][1] == {"kubeconfig": "/k", "context": "c", "definitions": OBJECTS,
                            "field_manager": "triptrip-platform"}
     assert calls[1][1]["definition"] == [OBJECTS[0]] and "read_first" not in calls[1][1]
@@ -109,7 +109,7 @@ def test_all_in_sync_sends_nothing():
     action, calls = _action({**SSA, "definition": OBJECTS}, {
         "triptrip.platform.k8s_sync_info": lambda a: {"in_sync": list(range(100)), "out_of_sync": []}})
     result = action.run(task_vars={})
-    assert [name for name, _ in calls] == ["triptrip.platform.k8s_sync_info"]
+    assert [name for name, _args in calls] == ["triptrip.platform.k8s_sync_info"]
     assert result == {"changed": False, "in_sync": 100, "result": {"results": []}}
 
 
@@ -131,5 +131,5 @@ def test_a_failed_read_sends_everything():
 def test_read_first_only_for_a_server_side_apply_of_a_list(args):
     action, calls = _action(args, {"kubernetes.core.k8s": lambda a: {"changed": False}})
     action.run(task_vars={})
-    assert [name for name, _ in calls] == ["kubernetes.core.k8s"]
+    assert [name for name, _args in calls] == ["kubernetes.core.k8s"]
     assert "read_first" not in calls[0][1]

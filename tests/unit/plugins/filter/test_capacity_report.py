@@ -272,8 +272,8 @@ def test_pending_pods_are_listed_with_owner_reason_and_grouped():
     assert next(p for p in report["pending"] if p["name"] == "fresh")["reason"] == "Unknown"
 
     by_reason = report["pending_by_reason"]
-    assert [(r["reason"], r["count"]) for r in by_reason] == [("Unschedulable", 12), ("Unknown", 1),
-                                                             ("Unschedulable", 1)]
+    assert [(r["reason"], r["count"]) for r in by_reason] == [
+        ("Unschedulable", 12), ("Unknown", 1), ("Unschedulable", 1)]
     assert by_reason[0]["summary"] == "Insufficient cpu; node(s) had untolerated taint {workload-type: compute}"
     assert len(by_reason[0]["examples"]) == 10
     assert by_reason[0]["examples"][0] == "shop/web-0"
@@ -511,8 +511,8 @@ def test_tolerations(toleration, tolerated):
 # ------------------------------------------------------------------------------------------- markdown and svg
 
 def sample_report():
-    nodes = [node("g1"), node("g2", zone="zone-b"), node("c1", group="compute", zone="zone-c", cpu="8",
-                                                           memory="16Gi", taints=[COMPUTE_TAINT])]
+    nodes = [node("g1"), node("g2", zone="zone-b"),
+             node("c1", group="compute", zone="zone-c", cpu="8", memory="16Gi", taints=[COMPUTE_TAINT])]
     pods = (placed({"g1": 2, "g2": 1}, anti=HOST_ANTI, spread=zone_spread(when="ScheduleAnyway"))
             + [pod(f"api-{i}", "g1", app="api", cpu="500m", memory="1Gi", owner=("ReplicaSet", "api-7c4b9"))
                for i in range(4)]

@@ -29,16 +29,16 @@ def test_vpc_mode_needs_allowed_cidrs():
 
 def test_malformed_cidrs_are_named():
     errors = eks_access_errors(settings(allowed_cidrs=["10.0.0.0/33", "10.0.0.1/16", "bastion"]))
-    assert [e.split(":")[0] for e in errors] == ["platform_eks_api_allowed_cidrs holds '10.0.0.0/33'",
-                                                 "platform_eks_api_allowed_cidrs holds '10.0.0.1/16'",
-                                                 "platform_eks_api_allowed_cidrs holds 'bastion'"]
+    assert [e.split(":", 1)[0] for e in errors] == ["platform_eks_api_allowed_cidrs holds '10.0.0.0/33'",
+                                                    "platform_eks_api_allowed_cidrs holds '10.0.0.1/16'",
+                                                    "platform_eks_api_allowed_cidrs holds 'bastion'"]
     assert eks_access_errors(settings(allowed_cidrs="10.0.0.0/16"))[0].startswith(
         "platform_eks_api_allowed_cidrs='10.0.0.0/16': must be a list")
 
 
 def test_temporary_public_needs_the_runner_cidrs_and_is_refused_where_strict():
     loose = settings(mode="temporary_public", strict=False, environment="development")
-    assert [e.split(":")[0] for e in eks_access_errors(loose)] == ["platform_eks_api_public_cidrs=[]"]
+    assert [e.split(":", 1)[0] for e in eks_access_errors(loose)] == ["platform_eks_api_public_cidrs=[]"]
     assert eks_access_errors({**loose, "public_cidrs": ["203.0.113.7/32"]}) == []
     assert "opens the endpoint to the internet" in eks_access_errors({**loose, "public_cidrs": ["0.0.0.0/0"]})[0]
     strict = settings(mode="temporary_public", public_cidrs=["203.0.113.7/32"])
@@ -69,7 +69,7 @@ def test_access_entry_principals_must_be_iam_roles_or_users():
            {"principal_arn": "arn:aws:iam::123456789012:role/x", "role_name": "x"},
            "admin"]
     errors = eks_access_errors(settings(entries=bad))
-    assert [e.split("=")[0].split(":")[0] for e in errors] == [
+    assert [e.split("=", 1)[0].split(":", 1)[0] for e in errors] == [
         "platform_eks_access_entries[0].principal_arn", "platform_eks_access_entries[1].principal_arn",
         "platform_eks_access_entries[2].principal_arn", "platform_eks_access_entries[3].principal_arn",
         "platform_eks_access_entries[4].role_name", "platform_eks_access_entries[5]",

@@ -193,8 +193,8 @@ def test_a_longer_policy_period_counts_the_pods_already_added():
 def test_missing_behavior_fields_take_the_api_server_defaults():
     # Only scaleUp.policies is set: scaleUp keeps stabilisation 0 and Max; scaleDown is the default Percent 100
     # per 15 s with the controller's 300 s window, so 100 -> 5 in one step once the t=0 sample leaves it.
-    obj = hpa(lambda s: s.update(behavior={"scaleUp": {"policies": [{"type": "Pods", "value": 10,
-                                                                      "periodSeconds": 15}]}}))
+    obj = hpa(lambda s: s.update(behavior={
+        "scaleUp": {"policies": [{"type": "Pods", "value": 10, "periodSeconds": 15}]}}))
     result = hpa_timeline(obj)
     assert result["inputs"]["legacy"] is False
     assert result["inputs"]["behavior"] == {

@@ -26,9 +26,9 @@ def test_every_namespace_gets_default_deny_and_each_flow_a_policy_per_side_of_ou
     catalog = [flow(), flow(component="keda", name="operator-redis", **{
         "from": {"namespace": "keda", "pods": {"app": "keda-operator"}},
         "to": {"namespace": "triptrip-cache", "pods": {"app": "redis-cluster"}}, "port": 6379}),
-        flow(component="istio", name="injection-webhook", **{"from": {"control_plane": True},
-                                                                "to": {"namespace": "istio-system", "pods": {"app": "istiod"}},
-                                                                "port": 15017}),
+        flow(component="istio", name="injection-webhook", **{
+            "from": {"control_plane": True}, "to": {"namespace": "istio-system", "pods": {"app": "istiod"}},
+            "port": 15017}),
         flow(component="baseline", name="dns-udp", protocol="UDP", port=53, **{
             "from": {"namespaces": ["triptrip-api", "keda"]},
             "to": {"namespace": "kube-system", "pods": {"k8s-app": "kube-dns"}}})]
@@ -107,8 +107,8 @@ def test_the_catalog_holds_what_runs():
     workloads = {"api": {"enabled": True, "flows": [{"name": "c"}]}, "redis": {"enabled": True}}
     extra = [{"component": "api", "name": "d"}]
     catalog = network_flows_catalog([{"name": "dns"}], addons, workloads, extra)
-    assert [(f["component"], f["name"]) for f in catalog] == [("baseline", "dns"), ("keda", "a"), ("api", "c"),
-                                                                ("api", "d")]
+    assert [(f["component"], f["name"]) for f in catalog] == [
+        ("baseline", "dns"), ("keda", "a"), ("api", "c"), ("api", "d")]
 
 
 def errors_of(extra=None, addons=None, **kw):
@@ -166,4 +166,3 @@ def test_an_aws_api_needs_its_interface_endpoint_in_a_private_vpc():
     assert errors == ["platform_flows_extra[0].to reaches AWS sqs, which has no interface endpoint in "
                       "platform_network_endpoint_services (egress endpoints: nothing else leaves the VPC)"]
     assert errors_of([flow()], egress="endpoints", endpoint_services=["sqs"]) == []
-

@@ -64,7 +64,7 @@ def associate(stubber, arn, scope):
 
 
 def run(run_module, eks, args=None, check=False):
-    client, _ = eks
+    client, _stubber = eks
     merged = {**ARGS, **(args or {})}
     if check:
         merged["_ansible_check_mode"] = True
@@ -72,7 +72,7 @@ def run(run_module, eks, args=None, check=False):
 
 
 def test_create_with_a_cluster_scoped_admin_policy(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_response("create_access_entry", entry(), {
         **KEY, "type": "STANDARD", "tags": {"Environment": "production"}})
@@ -87,7 +87,7 @@ def test_create_with_a_cluster_scoped_admin_policy(run_module, eks):
 
 
 def test_create_with_groups_and_username(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_response("create_access_entry", entry(kubernetesGroups=["ops", "viewers"], username="ops"), {
         **KEY, "type": "STANDARD", "kubernetesGroups": ["viewers", "ops"], "username": "ops"})
@@ -98,7 +98,7 @@ def test_create_with_groups_and_username(run_module, eks):
 
 
 def test_rerun_makes_only_read_calls(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry())
     listed(stubber, (ADMIN, {"type": "cluster", "namespaces": []}))
     result, failed = run(run_module, eks)
@@ -108,7 +108,7 @@ def test_rerun_makes_only_read_calls(run_module, eks):
 
 
 def test_unmanaged_policies_are_not_even_read(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry())
     result, failed = run(run_module, eks, {"access_policies": None})
     assert not failed, result
@@ -116,7 +116,7 @@ def test_unmanaged_policies_are_not_even_read(run_module, eks):
 
 
 def test_namespace_list_change_reassociates_with_the_new_scope(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry())
     listed(stubber, (ADMIN, {"type": "cluster"}), (EDIT, {"type": "namespace", "namespaces": ["search", "booking"]}))
     associate(stubber, EDIT, {"type": "namespace", "namespaces": ["booking", "search", "payments"]})
@@ -134,7 +134,7 @@ def test_namespace_list_change_reassociates_with_the_new_scope(run_module, eks):
 
 
 def test_same_namespaces_in_another_order_make_no_call(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry())
     listed(stubber, (EDIT, {"type": "namespace", "namespaces": ["search", "booking"]}))
     result, failed = run(run_module, eks, {"access_policies": [
@@ -144,7 +144,7 @@ def test_same_namespaces_in_another_order_make_no_call(run_module, eks):
 
 
 def test_cluster_scope_narrowed_to_namespaces(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry())
     listed(stubber, (ADMIN, {"type": "cluster"}))
     associate(stubber, ADMIN, {"type": "namespace", "namespaces": ["booking"]})
@@ -154,7 +154,7 @@ def test_cluster_scope_narrowed_to_namespaces(run_module, eks):
 
 
 def test_group_change_updates_the_entry(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry(kubernetesGroups=["viewers"]))
     listed(stubber, (ADMIN, {"type": "cluster"}))
     stubber.add_response("update_access_entry", entry(kubernetesGroups=["ops", "viewers"]),
@@ -168,7 +168,7 @@ def test_group_change_updates_the_entry(run_module, eks):
 
 
 def test_username_change_updates_the_entry(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry())
     stubber.add_response("update_access_entry", entry(username="platform-admin"), {**KEY, "username": "platform-admin"})
     result, failed = run(run_module, eks, {"username": "platform-admin", "access_policies": None})
@@ -176,14 +176,14 @@ def test_username_change_updates_the_entry(run_module, eks):
 
 
 def test_same_groups_in_another_order_make_no_call(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry(kubernetesGroups=["viewers", "ops"]))
     result, failed = run(run_module, eks, {"kubernetes_groups": ["ops", "viewers"], "access_policies": None})
     assert not failed and result["changed"] is False, result
 
 
 def test_extra_policy_is_disassociated_after_the_associations(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry())
     listed(stubber, (VIEW, {"type": "cluster"}), (EDIT, {"type": "namespace", "namespaces": ["booking"]}))
     associate(stubber, ADMIN, {"type": "cluster"})
@@ -197,7 +197,7 @@ def test_extra_policy_is_disassociated_after_the_associations(run_module, eks):
 
 
 def test_extra_policy_is_kept_without_purge(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry())
     listed(stubber, (ADMIN, {"type": "cluster"}), (VIEW, {"type": "cluster"}))
     result, failed = run(run_module, eks, {"purge_access_policies": False})
@@ -205,7 +205,7 @@ def test_extra_policy_is_kept_without_purge(run_module, eks):
 
 
 def test_tags_are_added_and_purged_on_the_entry_arn(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry(tags={"Environment": "staging", "Stale": "x"}))
     stubber.add_response("tag_resource", {}, {"resourceArn": ENTRY_ARN, "tags": {"Environment": "production"}})
     stubber.add_response("untag_resource", {}, {"resourceArn": ENTRY_ARN, "tagKeys": ["Stale"]})
@@ -215,7 +215,7 @@ def test_tags_are_added_and_purged_on_the_entry_arn(run_module, eks):
 
 
 def test_type_cannot_change(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry(type="EC2_LINUX"))
     result, failed = run(run_module, eks)
     assert failed, result
@@ -237,7 +237,7 @@ def test_bad_scopes_fail_before_any_call(run_module, eks, policies, words):
 
 
 def test_check_mode_create_makes_no_write_call(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     result, failed = run(run_module, eks, check=True)
     assert not failed, result
@@ -248,7 +248,7 @@ def test_check_mode_create_makes_no_write_call(run_module, eks):
 
 
 def test_check_mode_update_makes_no_write_call_and_reports_the_diff(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry(kubernetesGroups=["viewers"], tags={}))
     listed(stubber, (VIEW, {"type": "cluster"}))
     result, failed = run(run_module, eks, {"kubernetes_groups": []}, check=True)
@@ -259,7 +259,7 @@ def test_check_mode_update_makes_no_write_call_and_reports_the_diff(run_module, 
 
 
 def test_throttling_is_retried(run_module, eks, monkeypatch):
-    _, stubber = eks
+    _client, stubber = eks
     monkeypatch.setattr("time.sleep", lambda _s: None)
     stubber.add_client_error("describe_access_entry", service_error_code="ThrottlingException", http_status_code=400)
     describe(stubber, entry())
@@ -269,7 +269,7 @@ def test_throttling_is_retried(run_module, eks, monkeypatch):
 
 
 def test_delete(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry())
     stubber.add_response("delete_access_entry", {}, KEY)
     result, failed = run(run_module, eks, {"state": "absent"})
@@ -278,7 +278,7 @@ def test_delete(run_module, eks):
 
 
 def test_delete_ignores_the_policy_list_and_a_missing_entry_changes_nothing(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     result, failed = run(run_module, eks, {"state": "absent",
                                            "access_policies": [{"policy_arn": EDIT, "access_scope": {"type": "namespace"}}]})
@@ -286,7 +286,7 @@ def test_delete_ignores_the_policy_list_and_a_missing_entry_changes_nothing(run_
 
 
 def test_delete_in_check_mode_makes_no_call(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, entry())
     result, failed = run(run_module, eks, {"state": "absent"}, check=True)
     assert not failed and result["changed"] is True, result

@@ -78,7 +78,7 @@ def updated(stubber, params, update_id="u-1"):
 
 
 def run(run_module, eks, args=None, check=False, replace=None):
-    client, _ = eks
+    client, _stubber = eks
     merged = dict(replace) if replace is not None else {**ARGS, **(args or {})}
     if check:
         merged["_ansible_check_mode"] = True
@@ -86,7 +86,7 @@ def run(run_module, eks, args=None, check=False, replace=None):
 
 
 def test_create_sends_the_configuration_as_json_with_the_role_and_waits_until_active(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     versions_offered(stubber)
     stubber.add_response("create_addon", addon(status="CREATING"), {
@@ -107,7 +107,7 @@ def test_create_sends_the_configuration_as_json_with_the_role_and_waits_until_ac
 
 
 def test_same_configuration_in_another_key_order_makes_only_the_describe_call(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     reordered = {"enableNetworkPolicy": "true",
                  "env": {"WARM_PREFIX_TARGET": "1", "POD_SECURITY_GROUP_ENFORCING_MODE": "standard",
                          "ENABLE_PREFIX_DELEGATION": "true"}}
@@ -120,7 +120,7 @@ def test_same_configuration_in_another_key_order_makes_only_the_describe_call(ru
 
 
 def test_yaml_configuration_set_elsewhere_is_compared_as_data(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     yaml_text = ("enableNetworkPolicy: 'true'\nenv:\n  ENABLE_PREFIX_DELEGATION: 'true'\n  WARM_PREFIX_TARGET: '1'\n"
                  "  POD_SECURITY_GROUP_ENFORCING_MODE: standard\n")
     describe(stubber, addon(configurationValues=yaml_text))
@@ -130,7 +130,7 @@ def test_yaml_configuration_set_elsewhere_is_compared_as_data(run_module, eks):
 
 
 def test_version_bump_sends_only_the_version_and_resolve_conflicts(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     # kube-proxy style add-on: no IRSA role, no configuration managed.
     describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2", serviceAccountRoleArn=None, configurationValues=None))
     versions_offered(stubber)
@@ -149,7 +149,7 @@ def test_version_bump_sends_only_the_version_and_resolve_conflicts(run_module, e
 
 def test_version_bump_carries_the_role_the_add_on_keeps(run_module, eks):
     # EKS reverts the service account to the node role when an update names no role: the kept role goes along.
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2"))
     versions_offered(stubber)
     updated(stubber, {"addonVersion": VERSION, "serviceAccountRoleArn": ROLE, "resolveConflicts": "PRESERVE"})
@@ -162,7 +162,7 @@ def test_version_bump_carries_the_role_the_add_on_keeps(run_module, eks):
 
 
 def test_configuration_change_sends_the_new_json_without_a_version_check(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon(configurationValues='{"env":{"ENABLE_PREFIX_DELEGATION":"false"}}'))
     updated(stubber, {"configurationValues": CONFIG_JSON, "serviceAccountRoleArn": ROLE, "resolveConflicts": "OVERWRITE"})
     describe(stubber, addon())
@@ -174,7 +174,7 @@ def test_configuration_change_sends_the_new_json_without_a_version_check(run_mod
 
 
 def test_empty_configuration_leaves_the_configuration_alone(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon())
     result, failed = run(run_module, eks, {"configuration_values": {}})
     assert not failed, result
@@ -182,7 +182,7 @@ def test_empty_configuration_leaves_the_configuration_alone(run_module, eks):
 
 
 def test_role_removal_is_an_update_naming_no_role(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon())
     updated(stubber, {"resolveConflicts": "OVERWRITE"})
     describe(stubber, addon(serviceAccountRoleArn=None))
@@ -195,7 +195,7 @@ def test_role_removal_is_an_update_naming_no_role(run_module, eks):
 
 
 def test_role_change_sends_the_new_role(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     other = ROLE + "-v2"
     describe(stubber, addon())
     updated(stubber, {"serviceAccountRoleArn": other, "resolveConflicts": "OVERWRITE"})
@@ -206,7 +206,7 @@ def test_role_change_sends_the_new_role(run_module, eks):
 
 
 def test_unset_role_is_left_alone(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon())
     args = {k: v for k, v in ARGS.items() if k != "service_account_role_arn"}
     result, failed = run(run_module, eks, replace=args)
@@ -215,7 +215,7 @@ def test_unset_role_is_left_alone(run_module, eks):
 
 
 def test_tags_are_added_and_purged_on_the_addon_arn_without_an_update(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon(tags={"Environment": "staging", "Stale": "x", "aws:cloudformation:stack-name": "s"}))
     stubber.add_response("tag_resource", {}, {"resourceArn": ARN, "tags": {"Environment": "production"}})
     stubber.add_response("untag_resource", {}, {"resourceArn": ARN, "tagKeys": ["Stale"]})
@@ -227,7 +227,7 @@ def test_tags_are_added_and_purged_on_the_addon_arn_without_an_update(run_module
 
 
 def test_tags_are_kept_without_purge(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon(tags={"Environment": "production", "Owner": "platform"}))
     result, failed = run(run_module, eks, {"purge_tags": False})
     assert not failed, result
@@ -235,7 +235,7 @@ def test_tags_are_kept_without_purge(run_module, eks):
 
 
 def test_unknown_version_fails_naming_addon_version_with_the_available_ones_and_no_write(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     versions_offered(stubber)
     result, failed = run(run_module, eks, {"addon_version": "v9.9.9-eksbuild.1"})
@@ -246,7 +246,7 @@ def test_unknown_version_fails_naming_addon_version_with_the_available_ones_and_
 
 
 def test_unknown_version_on_an_existing_addon_fails_before_the_update(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon())
     versions_offered(stubber)
     result, failed = run(run_module, eks, {"addon_version": "v9.9.9-eksbuild.1"})
@@ -254,7 +254,7 @@ def test_unknown_version_on_an_existing_addon_fails_before_the_update(run_module
 
 
 def test_version_list_is_read_page_by_page(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_response("describe_cluster", {"cluster": {"name": CLUSTER_NAME, "version": "1.35"}}, {"name": CLUSTER_NAME})
     stubber.add_response("describe_addon_versions",
@@ -270,7 +270,7 @@ def test_version_list_is_read_page_by_page(run_module, eks):
 
 
 def test_create_without_version_leaves_the_version_to_eks_and_skips_the_check(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_response("create_addon", addon(status="CREATING"), {**ADDON_KEY, "resolveConflicts": "OVERWRITE"})
     result, failed = run(run_module, eks, replace={"cluster_name": CLUSTER_NAME, "name": "vpc-cni", "wait": False})
@@ -281,7 +281,7 @@ def test_create_without_version_leaves_the_version_to_eks_and_skips_the_check(ru
 
 
 def test_create_failed_fails_with_the_health_issues(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     versions_offered(stubber)
     stubber.add_response("create_addon", addon(status="CREATING"), {
@@ -298,7 +298,7 @@ def test_create_failed_fails_with_the_health_issues(run_module, eks):
 
 
 def test_degraded_after_create_fails_with_the_health_issues(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_response("create_addon", addon(status="CREATING"), {**ADDON_KEY, "resolveConflicts": "OVERWRITE"})
     describe(stubber, addon(status="DEGRADED", health={"issues": [{
@@ -308,7 +308,7 @@ def test_degraded_after_create_fails_with_the_health_issues(run_module, eks):
 
 
 def test_failed_update_fails_with_its_errors(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2"))
     versions_offered(stubber)
     stubber.add_response("update_addon", {"update": {"id": "u-9", "status": "InProgress"}},
@@ -323,7 +323,7 @@ def test_failed_update_fails_with_its_errors(run_module, eks):
 
 
 def test_check_mode_makes_no_write_call_and_reports_the_diff(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2", serviceAccountRoleArn=None, tags={"Stale": "x"}))
     versions_offered(stubber)  # reads still run: a bad pin shows up in --check
     result, failed = run(run_module, eks, check=True)
@@ -336,7 +336,7 @@ def test_check_mode_makes_no_write_call_and_reports_the_diff(run_module, eks):
 
 
 def test_check_mode_create_makes_no_write_call(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     versions_offered(stubber)
     result, failed = run(run_module, eks, check=True)
@@ -348,7 +348,7 @@ def test_check_mode_create_makes_no_write_call(run_module, eks):
 
 def test_check_mode_before_the_cluster_exists_plans_the_create(run_module, eks):
     """--check on a new account: the cluster comes earlier in the same run, so the add-on is planned, not failed."""
-    _, stubber = eks
+    _client, stubber = eks
     stubber.add_client_error("describe_addon", service_error_code="ResourceNotFoundException", http_status_code=404)
     stubber.add_client_error("describe_cluster", service_error_code="ResourceNotFoundException", http_status_code=404)
     result, failed = run(run_module, eks, check=True)
@@ -357,7 +357,7 @@ def test_check_mode_before_the_cluster_exists_plans_the_create(run_module, eks):
 
 
 def test_a_real_run_without_the_cluster_fails_naming_it(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     stubber.add_client_error("describe_addon", service_error_code="ResourceNotFoundException", http_status_code=404)
     stubber.add_client_error("describe_cluster", service_error_code="ResourceNotFoundException", http_status_code=404)
     result, failed = run(run_module, eks)
@@ -365,8 +365,8 @@ def test_a_real_run_without_the_cluster_fails_naming_it(run_module, eks):
 
 
 def test_throttling_is_retried(run_module, eks):
-    _, stubber = eks
-    for _ in range(3):
+    _client, stubber = eks
+    for _attempt in range(3):
         stubber.add_client_error("describe_addon", service_error_code="ThrottlingException", http_status_code=400)
     describe(stubber, addon())
     result, failed = run(run_module, eks)
@@ -375,7 +375,7 @@ def test_throttling_is_retried(run_module, eks):
 
 
 def test_delete_with_preserve_waits_until_gone(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon())
     stubber.add_response("delete_addon", addon(status="DELETING"), {**ADDON_KEY, "preserve": True})
     describe(stubber, addon(status="DELETING"))
@@ -387,27 +387,27 @@ def test_delete_with_preserve_waits_until_gone(run_module, eks):
 
 
 def test_delete_of_a_missing_addon_changes_nothing(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     result, failed = run(run_module, eks, {"state": "absent"})
     assert not failed and result["changed"] is False, result
 
 
 def test_delete_in_check_mode_makes_no_call(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon())
     result, failed = run(run_module, eks, {"state": "absent"}, check=True)
     assert not failed and result["changed"] is True, result
 
 
 def test_wait_times_out_with_the_last_status(run_module, eks, monkeypatch):
-    _, stubber = eks
+    _client, stubber = eks
     clock = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(time, "sleep", lambda seconds: clock.__setitem__(0, clock[0] + seconds))
     describe(stubber)
     stubber.add_response("create_addon", addon(status="CREATING"), {**ADDON_KEY, "resolveConflicts": "OVERWRITE"})
-    for _ in range(4):  # t = 0, 10, 20, 25 s
+    for _attempt in range(4):  # t = 0, 10, 20, 25 s
         describe(stubber, addon(status="CREATING"))
     result, failed = run(run_module, eks, replace={"cluster_name": CLUSTER_NAME, "name": "vpc-cni", "wait_timeout": 25})
     assert failed, result
@@ -415,7 +415,7 @@ def test_wait_times_out_with_the_last_status(run_module, eks, monkeypatch):
 
 
 def test_create_retries_while_iam_has_not_propagated_the_irsa_role(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_client_error("create_addon", service_error_code="InvalidParameterException", http_status_code=400,
                              service_message=f"Role with arn: {ROLE}, could not be assumed because it does not exist"
@@ -437,7 +437,7 @@ def offered_for(stubber, cluster, kubernetes, versions):
 
 def test_check_mode_checks_the_version_for_the_planned_kubernetes_version(run_module, eks):
     """upgrade.yml --check: the control plane is still at 1.34, the pin is a 1.35 build; the plan must not fail."""
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2"))
     offered_for(stubber, "1.34", "1.35", [VERSION])
     result, failed = run(run_module, eks, {"kubernetes_version": "1.35"}, check=True)
@@ -447,7 +447,7 @@ def test_check_mode_checks_the_version_for_the_planned_kubernetes_version(run_mo
 
 def test_outside_check_mode_the_version_is_checked_for_the_cluster_s_actual_version(run_module, eks):
     """A real run checks what EKS would: the cluster's version, whatever kubernetes_version says; no write."""
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2"))
     offered_for(stubber, "1.34", "1.34", ["v1.20.4-eksbuild.2"])
     result, failed = run(run_module, eks, {"kubernetes_version": "1.35"})

@@ -59,7 +59,7 @@ def update_done(stubber, call, params, update_id="u-1"):
 
 
 def run(run_module, eks, args=None, check=False):
-    client, _ = eks
+    client, _stubber = eks
     merged = {**ARGS, **(args or {})}
     if check:
         merged["_ansible_check_mode"] = True
@@ -67,7 +67,7 @@ def run(run_module, eks, args=None, check=False):
 
 
 def test_create_sends_everything_spec_2_1_2_sets(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_response("create_cluster", {"cluster": {**ACTIVE, "status": "CREATING"}}, {
         "name": "triptrip-production", "version": "1.35", "roleArn": ROLE,
@@ -90,7 +90,7 @@ def test_create_sends_everything_spec_2_1_2_sets(run_module, eks):
 
 
 def test_no_difference_makes_no_call(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, with_changes())
     result, failed = run(run_module, eks)
     assert not failed, result
@@ -98,7 +98,7 @@ def test_no_difference_makes_no_call(run_module, eks):
 
 
 def test_logging_turned_off_out_of_band_is_reported_in_check_mode_and_repaired(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     off = with_changes(logging={"clusterLogging": [{"types": ALL_LOGS, "enabled": False}]})
     describe(stubber, off)
     result, failed = run(run_module, eks, check=True)
@@ -116,7 +116,7 @@ def test_logging_turned_off_out_of_band_is_reported_in_check_mode_and_repaired(r
 
 
 def test_public_endpoint_is_turned_off_and_cidrs_dropped(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     public = with_changes(resourcesVpcConfig={**ACTIVE["resourcesVpcConfig"], "endpointPublicAccess": True,
                                               "publicAccessCidrs": ["0.0.0.0/0"]})
     describe(stubber, public)
@@ -130,7 +130,7 @@ def test_public_endpoint_is_turned_off_and_cidrs_dropped(run_module, eks):
 
 
 def test_encryption_is_associated_access_mode_and_deletion_protection_are_set(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     bare = with_changes(encryptionConfig=[], accessConfig={"authenticationMode": "CONFIG_MAP"}, deletionProtection=False)
     describe(stubber, bare)
     update_done(stubber, "associate_encryption_config", {
@@ -145,7 +145,7 @@ def test_encryption_is_associated_access_mode_and_deletion_protection_are_set(ru
 
 
 def test_upgrade_goes_one_minor_and_waits_for_the_update(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, with_changes(version="1.34"))
     update_done(stubber, "update_cluster_version", {"name": "triptrip-production", "version": "1.35"})
     describe(stubber, with_changes())
@@ -159,7 +159,7 @@ def test_upgrade_goes_one_minor_and_waits_for_the_update(run_module, eks):
     ("1.35", "1.34", "cannot downgrade"),
 ])
 def test_two_minor_jumps_and_downgrades_are_refused_before_any_change(run_module, eks, have, want, words):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, with_changes(version=have))
     result, failed = run(run_module, eks, {"version": want})
     assert failed and words in result["msg"], result
@@ -171,14 +171,14 @@ def test_two_minor_jumps_and_downgrades_are_refused_before_any_change(run_module
      "encryption_kms_key_arn"),
 ])
 def test_immutable_settings_are_refused_naming_the_option(run_module, eks, changes, option):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, with_changes(**changes))
     result, failed = run(run_module, eks)
     assert failed and option in result["msg"], result
 
 
 def test_tags_are_added_and_purged(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, with_changes(tags={"Environment": "staging", "Stale": "x"}))
     stubber.add_response("tag_resource", {}, {"resourceArn": ARN, "tags": {"Environment": "production"}})
     stubber.add_response("untag_resource", {}, {"resourceArn": ARN, "tagKeys": ["Stale"]})
@@ -189,14 +189,14 @@ def test_tags_are_added_and_purged(run_module, eks):
 
 
 def test_delete_is_refused_while_deletion_protection_is_on(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, with_changes())
     result, failed = run(run_module, eks, {"state": "absent"})
     assert failed and "deletion protection" in result["msg"]
 
 
 def test_failed_update_fails_the_task(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, with_changes(deletionProtection=False))
     stubber.add_response("update_cluster_config", {"update": {"id": "u-9", "status": "InProgress"}},
                          {"name": "triptrip-production", "deletionProtection": True})
@@ -207,11 +207,11 @@ def test_failed_update_fails_the_task(run_module, eks):
 
 
 def test_create_retries_while_iam_has_not_propagated_the_new_role(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     not_yet = (f"Role with arn: {ROLE}, could not be assumed because it does not exist or the trusted entity is "
                "not correct")
-    for _ in range(2):
+    for _attempt in range(2):
         stubber.add_client_error("create_cluster", service_error_code="InvalidParameterException",
                                  service_message=not_yet, http_status_code=400)
     stubber.add_response("create_cluster", {"cluster": {**ACTIVE, "status": "CREATING"}})
@@ -223,7 +223,7 @@ def test_create_retries_while_iam_has_not_propagated_the_new_role(run_module, ek
 
 
 def test_create_fails_at_once_on_an_invalid_parameter_that_is_not_the_role(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_client_error("create_cluster", service_error_code="InvalidParameterException",
                              service_message="Subnets specified must be in at least two different AZs",

@@ -49,7 +49,7 @@ def test_missing_cluster_reports_exists_false_instead_of_failing(run_module, eks
 def test_throttling_is_retried_then_succeeds(run_module, eks, monkeypatch):
     client, stubber = eks
     monkeypatch.setattr("time.sleep", lambda _s: None)  # the backoff's waits, not its count
-    for _ in range(3):
+    for _attempt in range(3):
         stubber.add_client_error("describe_cluster", service_error_code="ThrottlingException", http_status_code=400)
     stubber.add_response("describe_cluster", {"cluster": CLUSTER}, {"name": "triptrip-production"})
     result, failed = run_module(eks_cluster_info, {"name": "triptrip-production"}, client, EKS_RETRY)

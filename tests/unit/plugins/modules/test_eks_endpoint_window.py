@@ -96,7 +96,7 @@ def test_a_failed_update_fails_the_task(run_module, eks, no_backoff_wait):
 def moto_port(root, tool_env, tmp_path_factory):
     """The patched moto server as its own process, as scripts/localenv starts it."""
     port = free_port(24900)
-    for _ in start_moto(root, tool_env, tmp_path_factory, port, "endpoint-window"):
+    for _server in start_moto(root, tool_env, tmp_path_factory, port, "endpoint-window"):
         yield port
 
 
@@ -110,7 +110,10 @@ def test_the_watcher_closes_the_endpoint_once_the_run_has_ended(moto_port, monke
         "subnetIds": ["subnet-a"], "endpointPrivateAccess": True, "endpointPublicAccess": False})
     eks.update_cluster_config(name=NAME, resourcesVpcConfig={"endpointPublicAccess": True,
                                                              "publicAccessCidrs": ["203.0.113.7/32"]})
-    public = lambda: eks.describe_cluster(name=NAME)["cluster"]["resourcesVpcConfig"]["endpointPublicAccess"]  # noqa: E731
+
+    def public():
+        return eks.describe_cluster(name=NAME)["cluster"]["resourcesVpcConfig"]["endpointPublicAccess"]
+
     run = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(4)"])  # the run that opened it
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

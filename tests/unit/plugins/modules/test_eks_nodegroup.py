@@ -72,7 +72,7 @@ def config_update(stubber, request, update_id="u-1", status="Successful"):
 
 
 def run(run_module, eks, args=None, check=False, drop=()):
-    client, _ = eks
+    client, _stubber = eks
     merged = {**copy.deepcopy(ARGS), **(args or {})}
     for key in drop:
         merged.pop(key)
@@ -87,7 +87,7 @@ def changed_settings(result):
 
 
 def test_create_sends_exactly_the_given_fields_and_waits_for_active(run_module, eks, no_sleep):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_response("create_nodegroup", nodegroup(status="CREATING"), {
         **KEY, "nodeRole": ROLE, "subnets": ["subnet-c", "subnet-a", "subnet-d"], "capacityType": "ON_DEMAND",
@@ -116,7 +116,7 @@ def test_create_sends_exactly_the_given_fields_and_waits_for_active(run_module, 
 
 
 def test_minimal_create_omits_everything_unset(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_response("create_nodegroup", nodegroup(status="CREATING"), {
         **KEY, "nodeRole": ROLE, "subnets": ["subnet-a"], "capacityType": "SPOT"})
@@ -127,7 +127,7 @@ def test_minimal_create_omits_everything_unset(run_module, eks):
 
 
 def test_create_fails_on_create_failed_with_the_health_issues(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_response("create_nodegroup", nodegroup(status="CREATING"))
     describe(stubber, nodegroup(status="CREATE_FAILED", health={"issues": [
@@ -138,7 +138,7 @@ def test_create_fails_on_create_failed_with_the_health_issues(run_module, eks):
 
 
 def test_create_ending_degraded_fails_with_the_health_issues(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_response("create_nodegroup", nodegroup(status="CREATING"))
     describe(stubber, nodegroup(status="DEGRADED", health={"issues": [
@@ -148,7 +148,7 @@ def test_create_ending_degraded_fails_with_the_health_issues(run_module, eks):
 
 
 def test_an_update_in_progress_is_waited_for_before_converging(run_module, eks, no_sleep):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(status="UPDATING", labels={}))
     describe(stubber, nodegroup(status="UPDATING", labels={}))
     describe(stubber, nodegroup(labels={}))
@@ -160,7 +160,7 @@ def test_an_update_in_progress_is_waited_for_before_converging(run_module, eks, 
 
 
 def test_create_without_role_or_subnets_fails_naming_them(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     result, failed = run(run_module, eks, drop=("node_role_arn", "subnets"))
     assert failed and "node_role_arn and subnets" in result["msg"], result
@@ -168,7 +168,7 @@ def test_create_without_role_or_subnets_fails_naming_them(run_module, eks):
 
 def test_rerun_without_difference_makes_only_the_describe_call(run_module, eks):
     # desired 5 (the autoscaler's) differs from the task's 3: under desired_size_policy=create that is no change.
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup())
     result, failed = run(run_module, eks)
     assert not failed, result
@@ -177,7 +177,7 @@ def test_rerun_without_difference_makes_only_the_describe_call(run_module, eks):
 
 
 def test_label_value_change_is_sent_as_add_or_update(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(labels={"triptrip.io/pool": "general", "tier": "web", "stale": "x"}))
     config_update(stubber, {"labels": {"addOrUpdateLabels": {"tier": "app"}, "removeLabels": ["stale"]}})
     describe(stubber, nodegroup())
@@ -190,7 +190,7 @@ def test_label_value_change_is_sent_as_add_or_update(run_module, eks):
 
 def test_taint_value_change_updates_in_place(run_module, eks):
     # The community.aws crash case: same key and effect, another value.
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(taints=[{"key": "dedicated", "value": "batch", "effect": "NO_SCHEDULE"}]))
     config_update(stubber, {"taints": {"addOrUpdateTaints": [
         {"key": "dedicated", "value": "general", "effect": "NO_SCHEDULE"}]}})
@@ -203,7 +203,7 @@ def test_taint_value_change_updates_in_place(run_module, eks):
 
 
 def test_taint_effect_change_removes_the_old_and_adds_the_new(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup())
     config_update(stubber, {"taints": {
         "addOrUpdateTaints": [{"key": "dedicated", "value": "general", "effect": "NO_EXECUTE"}],
@@ -214,7 +214,7 @@ def test_taint_effect_change_removes_the_old_and_adds_the_new(run_module, eks):
 
 
 def test_all_taints_are_removed_when_none_are_left(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(taints=[{"key": "dedicated", "value": "general", "effect": "NO_SCHEDULE"},
                                         {"key": "gpu", "effect": "NO_EXECUTE"}]))
     config_update(stubber, {"taints": {"removeTaints": [{"key": "dedicated", "value": "general", "effect": "NO_SCHEDULE"},
@@ -226,14 +226,14 @@ def test_all_taints_are_removed_when_none_are_left(run_module, eks):
 
 
 def test_unset_labels_and_taints_are_not_managed(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(labels={"other": "x"}, taints=[{"key": "gpu", "effect": "NO_EXECUTE"}]))
     result, failed = run(run_module, eks, drop=("labels", "taints"))
     assert not failed and result["changed"] is False, result
 
 
 def test_scaling_change_without_desired_leaves_desired_alone(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup())
     config_update(stubber, {"scalingConfig": {"maxSize": 20}})
     describe(stubber, nodegroup(scalingConfig={"minSize": 3, "maxSize": 20, "desiredSize": 5}))
@@ -243,7 +243,7 @@ def test_scaling_change_without_desired_leaves_desired_alone(run_module, eks):
 
 
 def test_desired_given_but_policy_create_is_left_to_the_autoscaler(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup())
     config_update(stubber, {"scalingConfig": {"maxSize": 20}})
     describe(stubber, nodegroup(scalingConfig={"minSize": 3, "maxSize": 20, "desiredSize": 5}))
@@ -256,7 +256,7 @@ def test_desired_given_but_policy_create_is_left_to_the_autoscaler(run_module, e
     ({"min_size": 1, "max_size": 4}, {"minSize": 1, "maxSize": 4, "desiredSize": 4}),
 ])
 def test_desired_outside_the_new_range_is_clamped(run_module, eks, scaling, sent):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup())
     config_update(stubber, {"scalingConfig": sent})
     describe(stubber, nodegroup())
@@ -266,7 +266,7 @@ def test_desired_outside_the_new_range_is_clamped(run_module, eks, scaling, sent
 
 
 def test_enforce_sends_the_desired_size(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup())
     config_update(stubber, {"scalingConfig": {"desiredSize": 3}})
     describe(stubber, nodegroup(scalingConfig={"minSize": 3, "maxSize": 12, "desiredSize": 3}))
@@ -276,14 +276,14 @@ def test_enforce_sends_the_desired_size(run_module, eks):
 
 
 def test_min_size_alone_above_the_current_max_fails_before_any_write(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup())
     result, failed = run(run_module, eks, {"scaling": {"min_size": 13}})
     assert failed and "scaling.min_size" in result["msg"] and "max_size 12" in result["msg"], result
 
 
 def test_update_config_change(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(updateConfig={"maxUnavailable": 1}))
     config_update(stubber, {"updateConfig": {"maxUnavailablePercentage": 33}})
     describe(stubber, nodegroup())
@@ -294,7 +294,7 @@ def test_update_config_change(run_module, eks):
 
 
 def test_every_differing_part_goes_in_one_config_update(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(labels={}, taints=[], updateConfig={"maxUnavailable": 1},
                                 scalingConfig={"minSize": 1, "maxSize": 3, "desiredSize": 2}))
     config_update(stubber, {
@@ -310,7 +310,7 @@ def test_every_differing_part_goes_in_one_config_update(run_module, eks):
 
 
 def test_launch_template_version_bump_is_a_version_update(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup())
     stubber.add_response("update_nodegroup_version", {"update": {"id": "u-2", "status": "Successful", "type": "VersionUpdate"}},
                          {**KEY, "launchTemplate": {"name": "triptrip-production-general", "version": "4"}})
@@ -333,7 +333,7 @@ def test_latest_launch_template_version_is_resolved_through_ec2(run_module, eks,
             {"LaunchTemplateNames": ["triptrip-production-general"]})
         from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
         monkeypatch.setattr(eks_nodegroup, "ec2_client", lambda _m: RetryingBotoClientWrapper(ec2, EKS_RETRY))
-        _, stubber = eks
+        _client, stubber = eks
         describe(stubber, nodegroup())
         result, failed = run(run_module, eks, {"launch_template": {"name": "triptrip-production-general",
                                                                    "version": "$Latest"}})
@@ -342,7 +342,7 @@ def test_latest_launch_template_version_is_resolved_through_ec2(run_module, eks,
 
 
 def test_config_then_version_update_waits_between_them_even_without_wait(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(version="1.34", labels={}))
     config_update(stubber, {"labels": {"addOrUpdateLabels": {"triptrip.io/pool": "general", "tier": "app"}}},
                   status="InProgress")
@@ -358,7 +358,7 @@ def test_config_then_version_update_waits_between_them_even_without_wait(run_mod
 
 
 def test_update_in_progress_is_polled_until_successful(run_module, eks, no_sleep):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(version="1.34"))
     stubber.add_response("update_nodegroup_version", {"update": {"id": "u-3", "status": "InProgress", "type": "VersionUpdate"}},
                          {**KEY, "version": "1.35"})
@@ -374,7 +374,7 @@ def test_update_in_progress_is_polled_until_successful(run_module, eks, no_sleep
 
 @pytest.mark.parametrize("status", ["Failed", "Cancelled"])
 def test_failed_update_fails_the_task_with_its_errors(run_module, eks, status):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(version="1.34"))
     stubber.add_response("update_nodegroup_version", {"update": {"id": "u-4", "status": "InProgress"}},
                          {**KEY, "version": "1.35"})
@@ -388,7 +388,7 @@ def test_failed_update_fails_the_task_with_its_errors(run_module, eks, status):
 def test_update_wait_times_out(run_module, eks, monkeypatch):
     clock = iter(range(0, 100000, 600))
     monkeypatch.setattr(eks_nodegroup.time, "monotonic", lambda: next(clock))
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(version="1.34"))
     stubber.add_response("update_nodegroup_version", {"update": {"id": "u-5", "status": "InProgress"}},
                          {**KEY, "version": "1.35"})
@@ -399,7 +399,7 @@ def test_update_wait_times_out(run_module, eks, monkeypatch):
 
 
 def test_tags_are_added_and_purged_on_the_nodegroup_arn(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(tags={"Environment": "staging", "Stale": "x", "aws:cloudformation:stack-name": "s"}))
     stubber.add_response("tag_resource", {}, {"resourceArn": ARN, "tags": {"Environment": "production"}})
     stubber.add_response("untag_resource", {}, {"resourceArn": ARN, "tagKeys": ["Stale"]})
@@ -412,7 +412,7 @@ def test_tags_are_added_and_purged_on_the_nodegroup_arn(run_module, eks):
 
 
 def test_tags_are_kept_without_purge(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(tags={"Environment": "production", "Owner": "sre"}))
     result, failed = run(run_module, eks, {"purge_tags": False})
     assert not failed and result["changed"] is False, result
@@ -430,7 +430,7 @@ def test_tags_are_kept_without_purge(run_module, eks):
 ])
 def test_immutable_change_fails_naming_field_and_values_without_writing(run_module, eks, args, changes, option,
                                                                         current, wanted):
-    _, stubber = eks
+    _client, stubber = eks
     if "disk_size" in args:
         changes = {**changes, "launchTemplate": None}
         args = {**args, "launch_template": None}
@@ -473,7 +473,7 @@ def test_other_bad_options_fail_before_any_call(run_module, eks, args, words):
 
 
 def test_check_mode_reports_the_plan_and_writes_nothing(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup(labels={"triptrip.io/pool": "general", "tier": "web"},
                                 taints=[{"key": "dedicated", "value": "batch", "effect": "NO_SCHEDULE"}],
                                 version="1.34", tags={}))
@@ -488,7 +488,7 @@ def test_check_mode_reports_the_plan_and_writes_nothing(run_module, eks):
 
 
 def test_check_mode_create_reports_the_diff(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     result, failed = run(run_module, eks, check=True)
     assert not failed and result["changed"], result
@@ -497,14 +497,14 @@ def test_check_mode_create_reports_the_diff(run_module, eks):
 
 
 def test_check_mode_delete(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup())
     result, failed = run(run_module, eks, {"state": "absent"}, check=True)
     assert not failed and result["changed"] and result["diff"]["after"] == {}, result
 
 
 def test_throttled_describe_is_retried(run_module, eks, no_sleep):
-    _, stubber = eks
+    _client, stubber = eks
     stubber.add_client_error("describe_nodegroup", service_error_code="ThrottlingException", http_status_code=400,
                              expected_params=KEY)
     stubber.add_client_error("describe_nodegroup", service_error_code="ThrottlingException", http_status_code=400,
@@ -516,7 +516,7 @@ def test_throttled_describe_is_retried(run_module, eks, no_sleep):
 
 
 def test_delete_waits_until_gone(run_module, eks, no_sleep):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup())
     stubber.add_response("delete_nodegroup", nodegroup(status="DELETING"), KEY)
     describe(stubber, nodegroup(status="DELETING"))
@@ -528,7 +528,7 @@ def test_delete_waits_until_gone(run_module, eks, no_sleep):
 
 
 def test_delete_failed_fails_the_task(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber, nodegroup())
     stubber.add_response("delete_nodegroup", nodegroup(status="DELETING"), KEY)
     describe(stubber, nodegroup(status="DELETE_FAILED", health={"issues": [{"code": "AccessDenied", "message": "no"}]}))
@@ -537,14 +537,14 @@ def test_delete_failed_fails_the_task(run_module, eks):
 
 
 def test_delete_of_an_absent_nodegroup_makes_no_call(run_module, eks):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     result, failed = run(run_module, eks, {"state": "absent"})
     assert not failed and result["changed"] is False, result
 
 
 def test_create_retries_while_the_node_role_lacks_its_just_attached_policies(run_module, eks, no_sleep):
-    _, stubber = eks
+    _client, stubber = eks
     describe(stubber)
     stubber.add_client_error("create_nodegroup", service_error_code="InvalidParameterException", http_status_code=400,
                              service_message="The provided role doesn't have the Amazon EKS Managed Policies "

@@ -42,7 +42,7 @@ def iam():
 @pytest.fixture
 def run(run_module, iam):
     """run(args, check=False) -> (result, failed), through the shared run_module with the module's iam_client."""
-    client, _ = iam
+    client, _stubber = iam
 
     def go(args=None, check=False):
         merged = {**ARGS, **(args or {}), **({"_ansible_check_mode": True} if check else {})}
@@ -66,7 +66,7 @@ def existing(stubber, provider=None):
 
 
 def test_create_sends_url_client_ids_thumbprints_and_tags(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     listed(stubber, OTHER_ARN)
     stubber.add_response("create_open_id_connect_provider", {"OpenIDConnectProviderArn": ARN}, {
         "Url": URL, "ClientIDList": ["sts.amazonaws.com"], "ThumbprintList": [PRINT],
@@ -85,7 +85,7 @@ def test_create_sends_url_client_ids_thumbprints_and_tags(run, iam):
 
 
 def test_create_without_thumbprints_leaves_them_to_iam(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     listed(stubber)
     stubber.add_response("create_open_id_connect_provider", {"OpenIDConnectProviderArn": ARN}, {
         "Url": URL, "ClientIDList": ["sts.amazonaws.com"], "Tags": [{"Key": "Environment", "Value": "production"}],
@@ -97,7 +97,7 @@ def test_create_without_thumbprints_leaves_them_to_iam(run, iam):
 
 
 def test_rerun_makes_no_write_call(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     existing(stubber)  # the Stubber fails on any call not queued: no write can happen
     result, failed = run({"thumbprints": [PRINT]})
     assert not failed, result
@@ -107,7 +107,7 @@ def test_rerun_makes_no_write_call(run, iam):
 
 
 def test_only_the_provider_of_the_url_is_read(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     # OTHER_ARN's path ends with "ABC" too but is another issuer: neither matched nor read.
     listed(stubber, OTHER_ARN)
     stubber.add_response("create_open_id_connect_provider", {"OpenIDConnectProviderArn": ARN}, {
@@ -119,7 +119,7 @@ def test_only_the_provider_of_the_url_is_read(run, iam):
 
 
 def test_client_id_added_and_removed(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     existing(stubber, {**PROVIDER, "ClientIDList": ["sts.amazonaws.com", "legacy"]})
     stubber.add_response("add_client_id_to_open_id_connect_provider", {},
                          {"OpenIDConnectProviderArn": ARN, "ClientID": "triptrip-ci"})
@@ -135,7 +135,7 @@ def test_client_id_added_and_removed(run, iam):
 
 
 def test_thumbprint_change_replaces_the_list(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     existing(stubber)
     stubber.add_response("update_open_id_connect_provider_thumbprint", {},
                          {"OpenIDConnectProviderArn": ARN, "ThumbprintList": sorted([PRINT, PRINT2])})
@@ -146,14 +146,14 @@ def test_thumbprint_change_replaces_the_list(run, iam):
 
 
 def test_thumbprints_omitted_are_not_managed(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     existing(stubber, {**PROVIDER, "ThumbprintList": [PRINT, PRINT2]})
     result, failed = run()
     assert not failed and not result["changed"], result
 
 
 def test_tag_change_tags_and_untags(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     existing(stubber, {**PROVIDER, "Tags": [
         {"Key": "Environment", "Value": "staging"}, {"Key": "Old", "Value": "x"}, {"Key": "aws:managed", "Value": "y"},
     ]})
@@ -171,7 +171,7 @@ def test_tag_change_tags_and_untags(run, iam):
 
 
 def test_purge_tags_false_only_adds(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     existing(stubber)
     stubber.add_response("tag_open_id_connect_provider", {}, {
         "OpenIDConnectProviderArn": ARN, "Tags": [{"Key": "Team", "Value": "platform"}],
@@ -184,7 +184,7 @@ def test_purge_tags_false_only_adds(run, iam):
 @pytest.mark.parametrize("bad", ["9e99a48a9960b14926bb7f3b02e22da2b0ab728", "zz99a48a9960b14926bb7f3b02e22da2b0ab7280",
                                  "9e:99:a4:8a:99:60:b1:49:26:bb:7f:3b:02:e2:2d:a2:b0:ab:72:80"])
 def test_bad_thumbprint_fails_before_any_call(run, iam, bad):
-    _, stubber = iam  # nothing queued: any call would fail the Stubber with another message
+    _client, stubber = iam  # nothing queued: any call would fail the Stubber with another message
     result, failed = run({"thumbprints": [PRINT, bad]})
     assert failed
     assert "thumbprints" in result["msg"] and bad in result["msg"]
@@ -196,7 +196,7 @@ def test_non_https_url_fails_before_any_call(run, iam):
 
 
 def test_check_mode_makes_no_write_call(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     existing(stubber)
     result, failed = run({"client_ids": ["sts.amazonaws.com", "triptrip-ci"], "tags": {"Team": "platform"}},
                          check=True)
@@ -208,7 +208,7 @@ def test_check_mode_makes_no_write_call(run, iam):
 
 
 def test_check_mode_create_makes_no_write_call(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     listed(stubber)
     result, failed = run(check=True)
     assert not failed, result
@@ -218,7 +218,7 @@ def test_check_mode_create_makes_no_write_call(run, iam):
 
 
 def test_throttling_on_list_is_retried(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     stubber.add_client_error("list_open_id_connect_providers", service_error_code="Throttling", http_status_code=400)
     stubber.add_client_error("list_open_id_connect_providers", service_error_code="Throttling", http_status_code=400)
     existing(stubber)
@@ -228,14 +228,14 @@ def test_throttling_on_list_is_retried(run, iam):
 
 
 def test_other_errors_fail_naming_the_provider(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     stubber.add_client_error("list_open_id_connect_providers", service_error_code="AccessDenied", http_status_code=403)
     result, failed = run()
     assert failed and URL in result["msg"]
 
 
 def test_delete(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     existing(stubber)
     stubber.add_response("delete_open_id_connect_provider", {}, {"OpenIDConnectProviderArn": ARN})
     result, failed = run({"state": "absent"})
@@ -245,14 +245,14 @@ def test_delete(run, iam):
 
 
 def test_delete_of_a_missing_provider_is_a_no_op(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     listed(stubber, OTHER_ARN)
     result, failed = run({"state": "absent"})
     assert not failed and not result["changed"], result
 
 
 def test_delete_in_check_mode_makes_no_write_call(run, iam):
-    _, stubber = iam
+    _client, stubber = iam
     existing(stubber)
     result, failed = run({"state": "absent"}, check=True)
     assert not failed and result["changed"], result

@@ -77,7 +77,7 @@ def test_no_wanted_role_found_skips_the_second_call(run_module, iam):
 
 def test_throttling_is_retried_then_succeeds(run_module, iam):
     client, stubber = iam
-    for _ in range(2):
+    for _attempt in range(2):
         stubber.add_client_error("get_account_authorization_details", service_error_code="Throttling",
                                  http_status_code=400)
     stubber.add_response("get_account_authorization_details", {"RoleDetailList": [], "IsTruncated": False},

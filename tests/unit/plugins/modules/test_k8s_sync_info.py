@@ -42,10 +42,10 @@ class FakeClient:
 
 def test_one_list_per_kind_and_the_in_sync_indexes():
     ns_a, ns_a_live = obj("Namespace", "a")
-    ns_b, _ = obj("Namespace", "b")  # not on the server
+    ns_b, _ns_b_live = obj("Namespace", "b")  # not on the server
     quota, quota_live = obj("ResourceQuota", "q", "a")
     other, other_live = obj("ResourceQuota", "q2", "a", applied=False)  # applied by someone else
-    secret, _ = obj("Secret", "s", "a")
+    secret, _secret_live = obj("Secret", "s", "a")
     client = FakeClient([ns_a_live, quota_live, other_live])
     synced, out, lists = k8s_sync_info.plan(client, [ns_a, ns_b, quota, other, secret], MANAGER)
     assert synced == [0, 2]
@@ -59,7 +59,7 @@ def test_without_a_shared_label_the_list_is_not_narrowed():
     first, first_live = obj("ConfigMap", "x", "a")
     second, second_live = obj("ConfigMap", "y", "a", labels={"team": "web"})
     client = FakeClient([first_live, second_live])
-    synced, _, _ = k8s_sync_info.plan(client, [first, second], MANAGER)
+    synced, _out, _lists = k8s_sync_info.plan(client, [first, second], MANAGER)
     assert synced == [0, 1]
     assert client.requests == [(("v1", "ConfigMap"), None)]
 

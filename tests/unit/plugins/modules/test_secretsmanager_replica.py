@@ -32,7 +32,7 @@ def sm():
 
 @pytest.fixture
 def run(run_module, sm):
-    client, _ = sm
+    client, _stubber = sm
 
     def go(args=None, check=False):
         merged = {**ARGS, **(args or {}), **({"_ansible_check_mode": True} if check else {})}
@@ -51,7 +51,7 @@ def described(stubber, *replicas, secret_id=NAME, status="InSync"):
 
 
 def test_a_secret_without_replica_is_replicated_with_one_call(run, sm):
-    _, stubber = sm
+    _client, stubber = sm
     described(stubber)
     stubber.add_response("replicate_secret_to_regions", {"ARN": ARN, "ReplicationStatus": []},
                          {"SecretId": ARN, "AddReplicaRegions": [{"Region": "ap-northeast-3"}]})
@@ -65,7 +65,7 @@ def test_a_secret_without_replica_is_replicated_with_one_call(run, sm):
 
 
 def test_the_kms_key_goes_with_each_new_replica(run, sm):
-    _, stubber = sm
+    _client, stubber = sm
     described(stubber)
     stubber.add_response("replicate_secret_to_regions", {"ARN": ARN},
                          {"SecretId": ARN, "AddReplicaRegions": [{"Region": "ap-northeast-3", "KmsKeyId": "alias/dr"}]})
@@ -75,14 +75,14 @@ def test_the_kms_key_goes_with_each_new_replica(run, sm):
 
 
 def test_replicas_as_wanted_make_one_read_and_no_write(run, sm):
-    _, stubber = sm
+    _client, stubber = sm
     described(stubber, "ap-northeast-3", "us-west-2")
     result, failed = run()
     assert not failed and result["changed"] is False, result  # us-west-2 stays: purge_regions is off
 
 
 def test_purge_removes_the_other_regions(run, sm):
-    _, stubber = sm
+    _client, stubber = sm
     described(stubber, "ap-northeast-3", "us-west-2")
     stubber.add_response("remove_regions_from_replication", {"ARN": ARN},
                          {"SecretId": ARN, "RemoveReplicaRegions": ["us-west-2"]})
@@ -93,7 +93,7 @@ def test_purge_removes_the_other_regions(run, sm):
 
 
 def test_check_mode_plans_without_writing(run, sm):
-    _, stubber = sm
+    _client, stubber = sm
     described(stubber)
     result, failed = run(check=True)
     assert not failed and result["changed"] is True, result
@@ -101,8 +101,8 @@ def test_check_mode_plans_without_writing(run, sm):
 
 
 def test_a_missing_secret_is_a_warning_by_default_and_a_failure_when_asked(run, sm):
-    _, stubber = sm
-    for _ in range(2):
+    _client, stubber = sm
+    for _attempt in range(2):
         stubber.add_client_error("describe_secret", service_error_code="ResourceNotFoundException",
                                  http_status_code=400, expected_params={"SecretId": NAME})
     result, failed = run()
@@ -113,7 +113,7 @@ def test_a_missing_secret_is_a_warning_by_default_and_a_failure_when_asked(run, 
 
 
 def test_a_failed_replica_fails_with_secrets_manager_s_message(run, sm):
-    _, stubber = sm
+    _client, stubber = sm
     described(stubber, "ap-northeast-3", status="Failed")
     result, failed = run()
     assert failed and "replica of triptrip/production/database in ap-northeast-3 failed: Name exists" in result["msg"]
@@ -127,7 +127,7 @@ def test_bad_regions_are_refused_before_any_call(run, regions, words):
 
 
 def test_throttling_is_retried(run, sm):
-    _, stubber = sm
+    _client, stubber = sm
     stubber.add_client_error("describe_secret", service_error_code="ThrottlingException", http_status_code=400)
     described(stubber, "ap-northeast-3")
     result, failed = run()
