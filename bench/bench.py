@@ -5,8 +5,8 @@ against moto with its API calls counted on the wire, and how the baseline's cost
     bench/run [--runs 5] [--sizes 10,100,500] [--growth-runs 3] [--only noop,converge,aws,growth]
 
 On its own local platform (ports from 31000, TRIPTRIP_BENCH_PORT_BASE moves them; state in a temporary folder,
-always stopped at the end). Results: bench/results/latest.json and latest.md (the Markdown table the README
-carries). Measures, each the median of --runs, taken interleaved (ours, floor, ours, floor, ...):
+always stopped at the end). Results: bench/results/latest.json and latest.md (the Markdown table
+bench/JOURNAL.md carries). Measures, each the median of --runs, taken interleaved (ours, floor, ours, floor, ...):
 - noop: the Kubernetes layer of site.yml (its cluster, add-on and workload plays), timed inside a whole site.yml
   run from the start of its first Kubernetes play to the end (callback bench/callback_plugins/bench_plays.py; the
   process start, the preflight and the AWS layer come before it), on a converged platform; and, for reference,

@@ -1,5 +1,5 @@
-"""scripts/envdiff: the differences between two environments, generated from the inventories; the README's table
-is its output."""
+"""scripts/envdiff: the differences between two environments, generated from the inventories; the table of
+docs/environments.md is its output."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ def run(root, tool_env, *args):
     return res.stdout
 
 
-def test_the_readme_table_is_the_commands_output(root, tool_env):
-    readme = (root / "README.md").read_text()
-    shown = re.search(r"<!-- envdiff production staging -->\n(.*?)<!-- /envdiff -->", readme, re.S)
-    assert shown, "README has no envdiff table"
+def test_the_docs_table_is_the_commands_output(root, tool_env):
+    doc = (root / "docs" / "environments.md").read_text()
+    shown = re.search(r"<!-- envdiff production staging -->\n(.*?)<!-- /envdiff -->", doc, re.S)
+    assert shown, "docs/environments.md has no envdiff table"
     assert shown.group(1) == run(root, tool_env, "production", "staging")
 
 
