@@ -158,7 +158,7 @@ def decode_token(token: str) -> str:
 def parse_query(query: str) -> dict[str, str]:
     params: dict[str, str] = {}
     for pair in query.split("&") if query else []:
-        key, _, value = pair.partition("=")
+        key, _eq, value = pair.partition("=")
         key, value = unquote(key), unquote(value)
         if key in params:
             raise Refused(f"token URL repeats query parameter {key}")

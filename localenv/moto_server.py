@@ -149,7 +149,7 @@ def update_cluster_config(self):  # patches 2, 3, 4
     vpc = self._get_param("resourcesVpcConfig")
     params = []
     if vpc:
-        merged = {k: v for k, v in (cluster.resources_vpc_config or {}).items()}
+        merged = dict(cluster.resources_vpc_config or {})
         merged.update(vpc)
         for key in _VPC_KEEP:
             if key in (cluster.resources_vpc_config or {}) and key not in vpc:
@@ -249,7 +249,7 @@ def schedule_key_deletion(self, key_id, pending_window_in_days):  # patch 9
 
 
 def _minor(version):
-    major, _, rest = str(version).partition(".")
+    major, _dot, rest = str(version).partition(".")
     return int(major), int(rest.partition(".")[0] or 0)
 
 
@@ -456,7 +456,7 @@ def _principal(self):
 
 
 def _entry_of(self, cluster):
-    arn, _ = _principal(self)
+    arn, _parts = _principal(self)
     entry = cluster.access_entries.get(arn)
     if entry is None:
         raise ResourceNotFoundException(
