@@ -53,7 +53,7 @@ def test_relative_links_lead_somewhere(root, name):
         for target in LINK.findall(document.read_text()):
             if re.match(r"[a-z]+:", target):
                 continue
-            path, _, anchor = target.partition("#")
+            path, _hash, anchor = target.partition("#")
             resolved = (document.parent / path).resolve() if path else document
             assert resolved.exists(), f"{document.relative_to(root)}: {target} does not exist"
             if anchor and resolved.suffix == ".md":
