@@ -47,6 +47,10 @@ lint: ## yamllint and ansible-lint (production profile)
 unit: ## pytest unit tests (modules, filters, inventories, pins)
 	pytest tests/unit
 
+# No --skip-test: every sanity test runs offline once scripts/setup has cached pip and primed ansible-test's venvs.
+sanity: ## ansible-test sanity on a copy of the collection (scripts/sanity; exceptions: tests/sanity/ignore-2.19.txt)
+	scripts/sanity
+
 # Two workers by default: each takes whole platforms (a module, or the add-on package), see tests/integration/conftest.py.
 INTEGRATION_WORKERS ?= 2
 integration: ## pytest integration tests (start their own local platforms on other ports), INTEGRATION_WORKERS at once
@@ -55,7 +59,7 @@ integration: ## pytest integration tests (start their own local platforms on oth
 molecule: ## molecule's default scenario: create, converge, idempotence, check, verify, destroy
 	molecule test -s default
 
-test: setup lint unit integration molecule ## Everything CI runs
+test: setup lint unit sanity integration molecule ## Everything CI runs
 
 BENCH_ARGS ?=
 bench: ## Performance benchmark (not part of test): ours against the kubectl/helm floor, AWS calls, growth (bench/results/)
