@@ -4,7 +4,8 @@ the valid local inventory, and the generator that writes them all into one inven
 Each case's settings become host_vars/<case id>.yml. Host variables win over the inventory's group_vars and the
 shared defaults (the platform role's defaults/main, a link to group_vars/all), so a case replaces a whole variable;
 where the local inventory sets the same mapping (platform_node_groups_overrides), the case is merged into it, so
-only the one value differs from the valid local inventory."""
+only the one value differs from the valid local inventory. A value given as Plain("0200") is written unquoted, as a
+user would type it, so YAML 1.1 reads it as a number (there the file's text is what is wrong, not the value)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ MISSING_REQUIRED = "missing required"
 BAD_CHOICE = "bad choice"
 BAD_VERSION = "bad version"
 BAD_NAME = "bad name"
+YAML_NUMBER = "YAML 1.1 number"
 
 # AWS at a closed local port and a kubeconfig that does not exist: nothing could be changed even if preflight let
 # a case through. One attempt per AWS call, so such a case fails at once in the AWS layer instead of retrying.
@@ -55,6 +57,21 @@ def subnets(*values: str, azs: str = "acd") -> list[dict]:
 
 def cidrs(*values: str) -> dict:
     return {"platform_private_subnets": subnets(*values)}
+
+
+class Plain(str):
+    """A scalar written as typed, unquoted: Plain("0200") is the text 0200 in the file, which YAML 1.1 reads as 128."""
+
+
+class CaseDumper(yaml.SafeDumper):
+    """safe_dump's dumper, which writes a Plain unquoted (as the tag YAML would resolve its text to)."""
+
+
+def _plain(dumper: yaml.SafeDumper, value: Plain) -> yaml.ScalarNode:
+    return dumper.represent_scalar(dumper.resolve(yaml.ScalarNode, str(value), (True, False)), str(value))
+
+
+CaseDumper.add_representer(Plain, _plain)
 
 
 def groups(**changes: dict) -> dict:
@@ -95,21 +112,22 @@ CASES: list[Case] = [
     Case("type-quota-string", WRONG_TYPE, "a namespace's quota as a string (mapping expected)",
          {"platform_resource_quotas_overrides": {"triptrip-web": "5 cores"}}, "platform_resource_quotas.triptrip-web"),
     Case("type-workload-enabled-string", WRONG_TYPE, "workload enabled 'on' as a string",
-         {"platform_workloads_overrides": {"workers": {"enabled": "on"}}}, "platform_workloads.<name>.enabled"),
+         {"platform_workloads_overrides": {"workers": {"enabled": "on"}}}, "platform_workloads.workers.enabled"),
     Case("type-eks-version-float", WRONG_TYPE, "EKS version 1.30 unquoted (YAML reads the float 1.3)",
          {"platform_eks_version": 1.3}, "platform_eks_version=1.3"),
     # --- unknown keys ------------------------------------------------------------------------------------------
     Case("unknown-node-group-key", UNKNOWN_KEY, "node group key instance_type (typo of instance_types)",
-         groups(general={"instance_type": ["m5.large"]}), "platform_node_groups.general has unknown keys"),
+         groups(general={"instance_type": ["m5.large"]}),
+         "platform_node_groups_overrides.general.instance_type: unknown key, did you mean instance_types?"),
     Case("unknown-scaling-key", UNKNOWN_KEY, "scaling key maximum",
-         groups(compute={"scaling": {"maximum": 10}}), "platform_node_groups.compute.scaling has unknown keys"),
+         groups(compute={"scaling": {"maximum": 10}}), "platform_node_groups_overrides.compute.scaling.maximum: unknown key"),
     Case("unknown-disk-key", UNKNOWN_KEY, "disk key iops_limit",
-         groups(memory={"disk": {"iops_limit": 4000}}), "platform_node_groups.memory.disk has unknown keys"),
+         groups(memory={"disk": {"iops_limit": 4000}}), "platform_node_groups_overrides.memory.disk.iops_limit: unknown key"),
     Case("unknown-taint-key", UNKNOWN_KEY, "taint key operator",
          groups(spot={"taints": [{"key": "spot", "value": "true", "effect": "NoSchedule", "operator": "Equal"}]}),
          "platform_node_groups.spot.taints[0] has unknown keys"),
     Case("unknown-update-config-key", UNKNOWN_KEY, "update_config key max_surge",
-         groups(gpu={"update_config": {"max_surge": 1}}), "platform_node_groups.gpu.update_config"),
+         groups(gpu={"update_config": {"max_surge": 1}}), "platform_node_groups_overrides.gpu.update_config.max_surge: unknown key"),
     Case("unknown-quota-resource", UNKNOWN_KEY, "quota resource requests.gpu (not a quota key)",
          quotas("triptrip-ml", requests__gpu="2"), "platform_resource_quotas.triptrip-ml"),
     Case("unknown-limit-range-section", UNKNOWN_KEY, "LimitRange section min",
@@ -332,6 +350,79 @@ CASES: list[Case] = [
          "platform_flows_extra[0].to.host must be a DNS name"),
     Case("flow-unknown-key", UNKNOWN_KEY, "a flow with `prot: TCP` (protocol misspelt)",
          {"platform_flows_extra": [dict(PARTNER_FLOW, prot="TCP")]}, "platform_flows_extra[0] has unknown keys"),
+    # --- input that holds (issue #25 item 7: roles/platform/tasks/checks_input.yml) ---------------------------
+    # YAML 1.1 numbers: the file's text is refused (once parsed, 0200 is just 128).
+    Case("yaml-octal-disk-size", YAML_NUMBER, "disk size_gb 0200 unquoted (YAML 1.1 reads the octal 128)",
+         groups(general={"disk": {"size_gb": Plain("0200")}}),
+         "platform_node_groups_overrides.general.disk.size_gb: 0200 is read as 128"),
+    Case("yaml-sexagesimal-timeout", YAML_NUMBER, "Istio route timeout 1:30 unquoted (YAML 1.1 reads the base-60 90)",
+         {"platform_addons_overrides": {"istio": {"traffic": {"timeout": Plain("1:30")}}}},
+         "platform_addons_overrides.istio.traffic.timeout: 1:30 is read as 90"),
+    Case("yaml-octal-helm-timeout", YAML_NUMBER, "Helm timeout 0600 unquoted (YAML 1.1 reads the octal 384)",
+         {"platform_addons_helm_timeout": Plain("0600")}, "platform_addons_helm_timeout: 0600 is read as 384"),
+    Case("yaml-12-octal-replicas", YAML_NUMBER, "KEDA operator replicas 0o2 (YAML 1.1 reads the string '0o2')",
+         {"platform_addons_overrides": {"keda": {"replicas": {"operator": Plain("0o2")}}}},
+         "platform_addons_overrides.keda.replicas.operator: 0o2 is read as the string"),
+    # Strings where the defaults hold booleans, numbers or mappings.
+    Case("type-addon-enabled-false-string", WRONG_TYPE, "add-on enabled \"false\" quoted (a string Jinja reads as true)",
+         {"platform_addons_overrides": {"argocd": {"enabled": "false"}}},
+         'platform_addons_overrides.argocd.enabled="false" is a string, but platform_addons.argocd.enabled takes true or false'),
+    Case("type-disk-encrypted-string", WRONG_TYPE, "node group disk encrypted \"yes\" quoted",
+         groups(memory={"disk": {"encrypted": "yes"}}), 'platform_node_groups_overrides.memory.disk.encrypted="yes"'),
+    Case("type-irsa-workload-string", WRONG_TYPE, "IRSA role workload \"true\" quoted",
+         {"platform_irsa_roles_overrides": {"triptrip-api": {"workload": "true"}}},
+         'platform_irsa_roles_overrides.triptrip-api.workload="true"'),
+    Case("type-ecr-scan-on-push-string", WRONG_TYPE, "ECR scan_on_push \"no\" quoted",
+         {"platform_ecr_repositories_overrides": {"triptrip-workers": {"scan_on_push": "no"}}},
+         'platform_ecr_repositories_overrides.triptrip-workers.scan_on_push="no"'),
+    Case("type-quota-list", WRONG_TYPE, "a namespace's quota as a list (mapping expected)",
+         {"platform_resource_quotas_overrides": {"triptrip-ml": [{"requests.cpu": "2"}]}},
+         "platform_resource_quotas_overrides.triptrip-ml=[{\"requests.cpu\": \"2\"}] is a list"),
+    Case("type-workload-values-null", WRONG_TYPE, "workload values null (a mapping expected)",
+         {"platform_workloads_overrides": {"api": {"values": None}}}, "platform_workloads_overrides.api.values=null is null"),
+    # Unknown keys, with the closest known key suggested.
+    Case("unknown-addon-enabeld", UNKNOWN_KEY, "add-on key enabeld (typo of enabled)",
+         {"platform_addons_overrides": {"keda": {"enabeld": False}}},
+         "platform_addons_overrides.keda.enabeld: unknown key, did you mean enabled?"),
+    Case("unknown-istio-rotues", UNKNOWN_KEY, "Istio traffic key rotues (typo of routes)",
+         {"platform_addons_overrides": {"istio": {"traffic": {"rotues": [{"subset": "stable", "weight": 100}]}}}},
+         "platform_addons_overrides.istio.traffic.rotues: unknown key, did you mean routes?"),
+    Case("unknown-eks-addon-verison", UNKNOWN_KEY, "managed add-on key verison (typo of version)",
+         {"platform_eks_addons_overrides": {"coredns": {"verison": "v1.13.2-eksbuild.1"}}},
+         "platform_eks_addons_overrides.coredns.verison: unknown key, did you mean version?"),
+    Case("unknown-irsa-sqs-queues", UNKNOWN_KEY, "IRSA role key sqs_queues (sqs_queue_names meant)",
+         {"platform_irsa_roles_overrides": {"keda": {"sqs_queues": ["triptrip-task-queue"]}}},
+         "platform_irsa_roles_overrides.keda.sqs_queues: unknown key, did you mean sqs_queue_names?"),
+    Case("unknown-new-node-group-taint", UNKNOWN_KEY, "a new node group with taint (taints meant)",
+         groups(batch={"instance_types": ["m5.xlarge"], "capacity_type": "ON_DEMAND",
+                       "scaling": {"min_size": 0, "max_size": 2, "desired_size": 0},
+                       "disk": {"size_gb": 100, "type": "gp3", "iops": 3000, "throughput": 125, "encrypted": True},
+                       "taint": [{"key": "batch", "value": "true", "effect": "NoSchedule"}]}),
+         "platform_node_groups_overrides.batch.taint: unknown key, did you mean taints?"),
+    Case("unknown-argocd-credentials-user", UNKNOWN_KEY, "Argo CD repository credentials key user (username meant)",
+         {"platform_addons_overrides": {"argocd": {"repo_credentials": {"user": "ci", "password": "not-a-secret"}}}},
+         "platform_addons_overrides.argocd.repo_credentials.user: unknown key, did you mean username?"),
+    # Names and labels that reach a manifest as YAML text.
+    Case("name-istio-service-newline", BAD_NAME, "Istio traffic service with a newline and a key after it",
+         {"platform_addons_overrides": {"istio": {"traffic": {"service": "triptrip-api\nnamespace: kube-system"}}}},
+         "platform_addons.istio.traffic.service="),
+    Case("name-subset-label-newline", BAD_NAME, "Istio subset label value with a newline and a key after it",
+         {"platform_addons_overrides": {"istio": {"traffic": {"subsets": [
+             {"name": "stable", "labels": {"version": "stable\nextra: injected"}},
+             {"name": "canary", "labels": {"version": "canary"}}]}}}},
+         "platform_addons.istio.traffic.subsets[0].labels.version="),
+    Case("name-ingress-host-url", BAD_NAME, "ALB Ingress host written as a URL",
+         {"platform_addons_overrides": {"aws_load_balancer_controller": {"ingress": {"hosts": ["https://api.triptrip.com/"]}}}},
+         "platform_addons.aws_load_balancer_controller.ingress.hosts[0]="),
+    Case("name-workload-release-upper", BAD_NAME, "workload release TripTrip-API (upper case)",
+         {"platform_workloads_overrides": {"api": {"release": "TripTrip-API"}}}, 'platform_workloads.api.release="TripTrip-API"'),
+    Case("name-rbac-group-space", BAD_NAME, "RBAC group 'triptrip: developers' (a space after the colon)",
+         {"platform_rbac_groups": {**RBAC_GROUPS, "developers": "triptrip: developers"}},
+         'platform_rbac_groups.developers="triptrip: developers"'),
+    Case("name-priority-value-injection", BAD_NAME, "PriorityClass value with a newline and a key after it",
+         {"platform_priority_classes": [{"name": "triptrip-platform-critical", "value": "1000000\npreemptionPolicy: Never",
+                                         "description": "Platform add-ons."}]},
+         "platform_priority_classes[0].value="),
 ]
 
 
@@ -361,5 +452,5 @@ def write_inventory(root: Path, target: Path, cases: list[Case], control: str = 
     for case in cases:
         settings = {key: deep_merge(local[key], value) if key in local else value
                     for key, value in case.settings.items()}
-        (target / "host_vars" / f"{case.id}.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
+        (target / "host_vars" / f"{case.id}.yml").write_text(yaml.dump(settings, Dumper=CaseDumper, sort_keys=False))
     return target
