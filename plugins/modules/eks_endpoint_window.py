@@ -81,7 +81,6 @@ watcher_pid:
 
 import json
 import os
-import subprocess
 import sys
 
 try:
@@ -100,7 +99,6 @@ from ansible_collections.triptrip.platform.plugins.module_utils.eks import (
 WATCHER = r"""
 import json, os, sys, time
 import boto3
-settings = json.loads(sys.argv[1])
 def alive(pid):
     try:
         os.kill(pid, 0)
@@ -113,26 +111,43 @@ def alive(pid):
             return handle.read().rsplit(") ", 1)[-1].split()[0] != "Z"
     except OSError:
         return False
-while alive(settings["run_pid"]):
-    time.sleep(1)
-client = boto3.client("eks", region_name=settings["region"], endpoint_url=settings["endpoint_url"] or None)
-deadline = time.monotonic() + settings["timeout"]
-while time.monotonic() < deadline:
-    try:
-        vpc = client.describe_cluster(name=settings["name"])["cluster"]["resourcesVpcConfig"]
-        if not vpc.get("endpointPublicAccess") or sorted(vpc.get("publicAccessCidrs") or []) != settings["cidrs"]:
-            sys.exit(0)
-        update = client.update_cluster_config(name=settings["name"], resourcesVpcConfig={
-            "endpointPublicAccess": False, "endpointPrivateAccess": True})["update"]
-        while update.get("status") not in ("Successful", "Failed", "Cancelled") and time.monotonic() < deadline:
-            time.sleep(10)
-            update = client.describe_update(name=settings["name"], updateId=update["id"])["update"]
-        if update.get("status") == "Successful":
-            sys.exit(0)
-    except Exception as err:  # throttling, an update in progress: try again until the deadline
-        print(f"closing the endpoint of {settings['name']}: {err}", file=sys.stderr, flush=True)
-    time.sleep(10)
-sys.exit(1)
+def close(settings):  # 0 once the endpoint is closed or no longer ours to close, 1 at the deadline
+    while alive(settings["run_pid"]):
+        time.sleep(1)
+    client = boto3.client("eks", region_name=settings["region"], endpoint_url=settings["endpoint_url"] or None)
+    deadline = time.monotonic() + settings["timeout"]
+    while time.monotonic() < deadline:
+        try:
+            vpc = client.describe_cluster(name=settings["name"])["cluster"]["resourcesVpcConfig"]
+            if not vpc.get("endpointPublicAccess") or sorted(vpc.get("publicAccessCidrs") or []) != settings["cidrs"]:
+                return 0
+            update = client.update_cluster_config(name=settings["name"], resourcesVpcConfig={
+                "endpointPublicAccess": False, "endpointPrivateAccess": True})["update"]
+            while update.get("status") not in ("Successful", "Failed", "Cancelled") and time.monotonic() < deadline:
+                time.sleep(10)
+                update = client.describe_update(name=settings["name"], updateId=update["id"])["update"]
+            if update.get("status") == "Successful":
+                return 0
+        except Exception as err:  # throttling, an update in progress: try again until the deadline
+            print(f"closing the endpoint of {settings['name']}: {err}", file=sys.stderr, flush=True)
+        time.sleep(10)
+    return 1
+raise SystemExit(close(json.loads(sys.argv[1])))
+"""
+
+# How the module starts the watcher through module.run_command, which waits for what it runs: this launcher forks
+# the watcher into a session of its own with /dev/null for stdin, stdout and stderr, prints its pid and ends, so
+# run_command returns at once and the watcher outlives the module (and the run, which is what it waits for).
+LAUNCHER = r"""
+import os, sys
+watcher = os.fork()
+if watcher == 0:
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.execv(sys.executable, [sys.executable, "-c"] + sys.argv[1:])
+print(watcher)
 """
 
 
@@ -160,17 +175,17 @@ def run_pid(child=None):
 
 
 def start_watcher(module, cidrs):
-    env = dict(os.environ)
+    """Start the watcher (its credentials as the module got them, in its environment) and return its pid."""
+    env = {}
     for param, variable in (("access_key", "AWS_ACCESS_KEY_ID"), ("secret_key", "AWS_SECRET_ACCESS_KEY"),
                             ("session_token", "AWS_SESSION_TOKEN"), ("profile", "AWS_PROFILE")):
         if module.params.get(param):
             env[variable] = module.params[param]
     settings = {"name": module.params["name"], "region": module.region, "cidrs": cidrs, "run_pid": run_pid(),
                 "endpoint_url": module.params.get("endpoint_url"), "timeout": module.params["wait_timeout"]}
-    watcher = subprocess.Popen(  # noqa: S603 - our own code, run by this Python
-        [sys.executable, "-c", WATCHER, json.dumps(settings)], env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
-    return watcher.pid
+    _rc, out, _err = module.run_command([sys.executable, "-c", LAUNCHER, WATCHER, json.dumps(settings)],
+                                        environ_update=env, check_rc=True, expand_user_and_vars=False)
+    return int(out)
 
 
 def view(vpc):

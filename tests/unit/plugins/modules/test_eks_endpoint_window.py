@@ -122,8 +122,17 @@ def test_the_watcher_closes_the_endpoint_once_the_run_has_ended(moto_port, monke
         params = {"name": NAME, "endpoint_url": url, "wait_timeout": 60}
         region = "ap-northeast-1"
 
+        @staticmethod
+        def run_command(args, environ_update, check_rc, expand_user_and_vars):
+            """AnsibleModule.run_command as start_watcher calls it: it waits for the end of the output."""
+            assert check_rc and not expand_user_and_vars
+            res = subprocess.run(args, env={**os.environ, **environ_update}, capture_output=True, text=True,
+                                 check=True, timeout=10)
+            return res.returncode, res.stdout, res.stderr
+
     monkeypatch.setattr(eks_endpoint_window, "run_pid", lambda: run.pid)
-    watcher = reaper(eks_endpoint_window.start_watcher(Module, ["203.0.113.7/32"]))
+    watcher = waiter(eks_endpoint_window.start_watcher(Module, ["203.0.113.7/32"]))
+    assert run.poll() is None, "start_watcher returned only when the watcher ended, after the run"
     time.sleep(2)
     assert public() is True  # the run still goes on
     run.wait()
@@ -134,17 +143,21 @@ def test_the_watcher_closes_the_endpoint_once_the_run_has_ended(moto_port, monke
     watcher()
     eks.update_cluster_config(name=NAME, resourcesVpcConfig={"endpointPublicAccess": True,
                                                              "publicAccessCidrs": ["198.51.100.9/32"]})
-    reaper(eks_endpoint_window.start_watcher(Module, ["203.0.113.7/32"]))()  # its run is gone already
+    waiter(eks_endpoint_window.start_watcher(Module, ["203.0.113.7/32"]))()  # its run is gone already
     assert public() is True
 
 
-def reaper(pid, timeout=30):
-    """A function that waits for our child `pid` to end (reaping it), failing after `timeout` seconds."""
+def waiter(pid, timeout=30):
+    """A function that waits for the watcher `pid` to end, failing after `timeout` seconds. The launcher that forked
+    it has ended, so it is not our child: it has ended when it is gone or a zombie of whoever adopted it."""
     def wait():
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            done, _status = os.waitpid(pid, os.WNOHANG)
-            if done:
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                    if handle.read().rsplit(") ", 1)[-1].split()[0] == "Z":
+                        return
+            except FileNotFoundError:
                 return
             time.sleep(0.2)
         raise AssertionError(f"watcher {pid} still runs after {timeout} s")
