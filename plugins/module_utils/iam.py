@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.triptrip.platform.plugins.module_utils.retries import RETRY, aws_client
 
 # IAM answers throttling with "Throttling", which AWSRetry already retries (with transient 5xx errors).
-IAM_RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30)
+IAM_RETRY = RETRY["iam"]
 
 
 def iam_client(module):
     """An IAM client whose calls retry on throttling when called with aws_retry=True."""
-    return module.client("iam", retry_decorator=IAM_RETRY)
+    return aws_client(module, "iam")

@@ -5,14 +5,14 @@
 
 from __future__ import annotations
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.triptrip.platform.plugins.module_utils.retries import RETRY, SERVICE_RETRY_CODES, aws_client
 
 # Secrets Manager throttles with "ThrottlingException", which AWSRetry's built-in list (EC2's "Throttling") lacks;
 # the unit test of secretsmanager_replica fails without it.
-SECRETS_RETRY_CODES = ["ThrottlingException", "InternalServiceError"]
-SECRETS_RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30, catch_extra_error_codes=SECRETS_RETRY_CODES)
+SECRETS_RETRY_CODES = SERVICE_RETRY_CODES["secretsmanager"]
+SECRETS_RETRY = RETRY["secretsmanager"]
 
 
 def secretsmanager_client(module):
     """A Secrets Manager client whose calls retry on throttling when called with aws_retry=True."""
-    return module.client("secretsmanager", retry_decorator=SECRETS_RETRY)
+    return aws_client(module, "secretsmanager")

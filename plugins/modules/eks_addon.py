@@ -223,8 +223,8 @@ except ImportError:  # only to read a configuration someone set in YAML
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import (
-    call_passing_role, describe_cluster, eks_client, snake)
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import describe_cluster, eks_client, snake
+from ansible_collections.triptrip.platform.plugins.module_utils.retries import call_passing_role
 
 POLL_SECONDS = 10
 ADDON_FAILED = ("CREATE_FAILED", "DEGRADED", "UPDATE_FAILED", "DELETE_FAILED")

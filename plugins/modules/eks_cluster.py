@@ -154,7 +154,8 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.triptrip.platform.plugins.module_utils.eks import (
-    call_passing_role, describe_cluster, eks_client, endpoint_access_request, snake)
+    describe_cluster, eks_client, endpoint_access_request, snake)
+from ansible_collections.triptrip.platform.plugins.module_utils.retries import call_passing_role
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 

@@ -317,7 +317,8 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import call_passing_role, eks_client
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client
+from ansible_collections.triptrip.platform.plugins.module_utils.retries import call_passing_role
 
 AMI_TYPES = [
     "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA",

@@ -1,4 +1,4 @@
-"""module_utils.eks.call_passing_role: EKS's answers to a role IAM has not propagated yet are retried for about
+"""module_utils.retries.call_passing_role: EKS's answers to a role IAM has not propagated yet are retried for about
 a minute and a half; any other error, including other InvalidParameterExceptions, fails at once."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import botocore.exceptions
 import pytest
 
-from ansible_collections.triptrip.platform.plugins.module_utils import eks
+from ansible_collections.triptrip.platform.plugins.module_utils import retries
 
 ROLE = "arn:aws:iam::123456789012:role/triptrip-production-cluster"
 NOT_ASSUMABLE = (f"Role with arn: {ROLE}, could not be assumed because it does not exist or the trusted entity is "
@@ -42,7 +42,7 @@ def failing(errors, result="created"):
                                      "Error in role params"])
 def test_a_role_not_yet_visible_is_retried_until_it_is(slept, message):
     call, calls = failing([error("InvalidParameterException", message)] * 3)
-    assert eks.call_passing_role(call, name="c", roleArn=ROLE) == "created"
+    assert retries.call_passing_role(call, name="c", roleArn=ROLE) == "created"
     assert len(calls) == 4 and all(c == {"aws_retry": True, "name": "c", "roleArn": ROLE} for c in calls)
     assert slept == [2, 4, 8]
 
@@ -56,13 +56,13 @@ def test_a_role_not_yet_visible_is_retried_until_it_is(slept, message):
 def test_other_errors_fail_at_once(slept, code, message):
     call, calls = failing([error(code, message)])
     with pytest.raises(botocore.exceptions.ClientError):
-        eks.call_passing_role(call, name="c")
+        retries.call_passing_role(call, name="c")
     assert len(calls) == 1 and slept == []
 
 
 def test_it_gives_up_after_the_propagation_window(slept):
     call, calls = failing([error("InvalidParameterException", NOT_ASSUMABLE)] * 50)
     with pytest.raises(botocore.exceptions.ClientError, match="could not be assumed"):
-        eks.call_passing_role(call, name="c")
-    assert sum(slept) >= eks.ROLE_PROPAGATION_SECONDS and sum(slept[:-1]) < eks.ROLE_PROPAGATION_SECONDS
+        retries.call_passing_role(call, name="c")
+    assert sum(slept) >= retries.ROLE_PROPAGATION_SECONDS and sum(slept[:-1]) < retries.ROLE_PROPAGATION_SECONDS
     assert max(slept) == 20 and len(calls) == len(slept) + 1
