@@ -59,14 +59,10 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client
-
-
-def _not_found(err):
-    return err.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client, snake
+from ansible_collections.triptrip.platform.plugins.module_utils.errors import describe_or_none, is_not_found
 
 
 def list_names(client, cluster):
@@ -78,11 +74,6 @@ def list_names(client, cluster):
         token = page.get("nextToken")
         if not token:
             return names
-
-
-def snake_nodegroup(group):
-    result = camel_dict_to_snake_dict(group, ignore_list=["tags", "labels"])
-    return result
 
 
 def main():
@@ -100,17 +91,13 @@ def main():
         try:
             names = module.params["names"] or list_names(client, cluster)
         except botocore.exceptions.ClientError as err:
-            if _not_found(err):
+            if is_not_found(err):
                 module.exit_json(changed=False, nodegroups={})
             raise
         for name in names:
-            try:
-                group = client.describe_nodegroup(clusterName=cluster, nodegroupName=name, aws_retry=True)["nodegroup"]
-            except botocore.exceptions.ClientError as err:
-                if _not_found(err):
-                    continue
-                raise
-            found[name] = snake_nodegroup(group)
+            group = describe_or_none(client.describe_nodegroup, "nodegroup", clusterName=cluster, nodegroupName=name)
+            if group is not None:
+                found[name] = snake(group, keep=("tags", "labels"))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
         module.fail_json_aws(err, msg=f"Reading the node groups of EKS cluster {cluster}")
     module.exit_json(changed=False, nodegroups=found)

@@ -125,9 +125,10 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.triptrip.platform.plugins.module_utils.errors import describe_or_none
 from ansible_collections.triptrip.platform.plugins.module_utils.iam import iam_client
+from ansible_collections.triptrip.platform.plugins.module_utils.tagging import tag_changes, tags_after
 
 THUMBPRINT = re.compile(r"^[0-9a-fA-F]{40}$")
 
@@ -166,12 +167,9 @@ def find_provider(client, key):
     for entry in listed:
         arn = entry.get("Arn") or ""
         if arn.endswith(suffix):
-            try:
-                return arn, client.get_open_id_connect_provider(OpenIDConnectProviderArn=arn, aws_retry=True)
-            except botocore.exceptions.ClientError as err:
-                if err.response.get("Error", {}).get("Code") == "NoSuchEntity":  # deleted since the list
-                    return None, None
-                raise
+            provider = describe_or_none(client.get_open_id_connect_provider, codes=("NoSuchEntity",),
+                                        OpenIDConnectProviderArn=arn)
+            return (None, None) if provider is None else (arn, provider)  # None: deleted since the list
     return None, None
 
 
@@ -194,12 +192,7 @@ def desired(params, have):
     }
     if params.get("thumbprints"):
         want["thumbprints"] = sorted(set(t.lower() for t in params["thumbprints"]))
-    if params.get("tags") is not None:
-        tags = {k: str(v) for k, v in params["tags"].items()}
-        if params["purge_tags"]:
-            want["tags"] = {**{k: v for k, v in want["tags"].items() if k.startswith("aws:")}, **tags}
-        else:
-            want["tags"].update(tags)
+    want["tags"] = tags_after(want["tags"], params.get("tags"), params["purge_tags"])
     return want
 
 
@@ -220,17 +213,12 @@ def plan(arn, params, have):
         if want_prints != have["thumbprints"]:
             calls.append(("update_open_id_connect_provider_thumbprint",
                           {"OpenIDConnectProviderArn": arn, "ThumbprintList": want_prints}))
-    if params.get("tags") is not None:
-        tags = {k: str(v) for k, v in params["tags"].items()}
-        add, remove = compare_aws_tags(have["tags"], tags, params["purge_tags"])
-        if add:
-            calls.append(("tag_open_id_connect_provider", {
-                "OpenIDConnectProviderArn": arn,
-                "Tags": ansible_dict_to_boto3_tag_list(dict(sorted(add.items()))),
-            }))
-        if remove:
-            calls.append(("untag_open_id_connect_provider",
-                          {"OpenIDConnectProviderArn": arn, "TagKeys": sorted(remove)}))
+    add, remove = tag_changes(have["tags"], params.get("tags"), params["purge_tags"])
+    if add:
+        calls.append(("tag_open_id_connect_provider",
+                      {"OpenIDConnectProviderArn": arn, "Tags": ansible_dict_to_boto3_tag_list(add)}))
+    if remove:
+        calls.append(("untag_open_id_connect_provider", {"OpenIDConnectProviderArn": arn, "TagKeys": remove}))
     return calls
 
 

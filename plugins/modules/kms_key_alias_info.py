@@ -95,23 +95,16 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-KMS_RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30,
-                                      catch_extra_error_codes=["ThrottlingException", "KMSInternalException"])
-
-
-def kms_client(module):
-    """A KMS client whose calls retry on throttling when called with aws_retry=True."""
-    return module.client("kms", retry_decorator=KMS_RETRY)
+from ansible_collections.triptrip.platform.plugins.module_utils.errors import describe_or_none
+from ansible_collections.triptrip.platform.plugins.module_utils.kms import kms_client
 
 
 def read_key(client, alias):
     """The key behind the alias as a flat dict, or None when the alias does not exist."""
     name = alias if alias.startswith("alias/") else f"alias/{alias}"
-    try:
-        meta = client.describe_key(KeyId=name, aws_retry=True)["KeyMetadata"]
-    except is_boto3_error_code("NotFoundException"):
+    meta = describe_or_none(client.describe_key, "KeyMetadata", codes=("NotFoundException",), KeyId=name)
+    if meta is None:
         return None
     try:
         rotation = client.get_key_rotation_status(KeyId=meta["KeyId"], aws_retry=True).get("KeyRotationEnabled")

@@ -97,6 +97,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.triptrip.platform.plugins.module_utils.errors import describe_or_none
 from ansible_collections.triptrip.platform.plugins.module_utils.secretsmanager import secretsmanager_client
 
 REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
@@ -104,13 +105,8 @@ REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
 
 def describe(client, name):
     """The secret as DescribeSecret returns it, or None when it does not exist (or is scheduled for deletion)."""
-    try:
-        secret = client.describe_secret(SecretId=name, aws_retry=True)
-    except botocore.exceptions.ClientError as err:
-        if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return None
-        raise
-    return None if secret.get("DeletedDate") else secret
+    secret = describe_or_none(client.describe_secret, SecretId=name)
+    return None if secret is None or secret.get("DeletedDate") else secret
 
 
 def replicas(secret):

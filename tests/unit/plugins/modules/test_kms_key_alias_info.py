@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.triptrip.platform.plugins.module_utils.kms import KMS_RETRY
 from ansible_collections.triptrip.platform.plugins.modules import kms_key_alias_info
 
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -17,7 +18,7 @@ def kms(stubbed, no_backoff_wait):
 
 
 def run(run_module, client, alias):
-    return run_module(kms_key_alias_info, {"alias": alias}, client, kms_key_alias_info.KMS_RETRY, "kms_client")
+    return run_module(kms_key_alias_info, {"alias": alias}, client, KMS_RETRY, "kms_client")
 
 
 def test_the_key_its_rotation_and_all_pages_of_tags(run_module, kms):
