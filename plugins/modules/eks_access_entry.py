@@ -180,7 +180,9 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client, snake
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client, snake, update_tags
+from ansible_collections.triptrip.platform.plugins.module_utils.errors import describe_or_none
+from ansible_collections.triptrip.platform.plugins.module_utils.tagging import tag_changes, tags_after, wanted_tags
 
 
 def unique(items):
@@ -206,12 +208,8 @@ def validate(params):
 
 
 def describe_entry(client, cluster_name, principal_arn):
-    try:
-        return client.describe_access_entry(clusterName=cluster_name, principalArn=principal_arn, aws_retry=True)["accessEntry"]
-    except botocore.exceptions.ClientError as err:
-        if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return None
-        raise
+    return describe_or_none(client.describe_access_entry, "accessEntry", clusterName=cluster_name,
+                            principalArn=principal_arn)
 
 
 def list_policies(client, cluster_name, principal_arn):
@@ -265,9 +263,7 @@ def desired_settings(params, have):
     if params.get("username"):
         want["username"] = params["username"]
     if params.get("tags") is not None:
-        tags = {k: str(v) for k, v in params["tags"].items()}
-        kept = {k: v for k, v in have.get("tags", {}).items() if k.startswith("aws:")} if params["purge_tags"] else have.get("tags", {})
-        want["tags"] = {**kept, **tags}
+        want["tags"] = tags_after(have.get("tags"), params["tags"], params["purge_tags"])
     if params.get("access_policies") is not None:
         have_policies = {p["policy_arn"]: p["access_scope"] for p in have.get("access_policies") or []}
         if params["purge_access_policies"]:
@@ -289,16 +285,6 @@ def policy_changes(params, policies):
     names = {p["policy_arn"] for p in wanted}
     disassociate = sorted(arn for arn in policies if arn not in names) if params["purge_access_policies"] else []
     return associate, disassociate
-
-
-def tag_changes(params, entry):
-    want = params.get("tags")
-    if want is None:
-        return {}, []
-    have = entry.get("tags") or {}
-    add = {k: str(v) for k, v in want.items() if have.get(k) != str(v)}
-    remove = sorted(k for k in have if k not in want and not k.startswith("aws:")) if params["purge_tags"] else []
-    return add, remove
 
 
 def associate(client, params, policy):
@@ -363,7 +349,7 @@ def main():
             if params.get("username"):
                 request["username"] = params["username"]
             if params.get("tags"):
-                request["tags"] = {k: str(v) for k, v in params["tags"].items()}
+                request["tags"] = wanted_tags(params["tags"])
             after = desired_settings(params, settings({}, {} if params.get("access_policies") is not None else None))
             result = {"changed": True, "diff": {"before": {}, "after": after}}
             if not module.check_mode:
@@ -387,7 +373,7 @@ def main():
             update["username"] = params["username"]
         policies = list_policies(client, cluster_name, principal) if params.get("access_policies") is not None else None
         to_associate, to_disassociate = policy_changes(params, policies or {})
-        add_tags, remove_tags = tag_changes(params, entry)
+        add_tags, remove_tags = tag_changes(entry.get("tags"), params.get("tags"), params["purge_tags"])
         changed = bool(update or to_associate or to_disassociate or add_tags or remove_tags)
         before = settings(entry, policies)
         after = desired_settings(params, before)
@@ -403,10 +389,7 @@ def main():
                 client.disassociate_access_policy(clusterName=cluster_name, principalArn=principal, policyArn=arn,
                                                   aws_retry=True)
                 policies.pop(arn)
-            if add_tags:
-                client.tag_resource(resourceArn=entry["accessEntryArn"], tags=add_tags, aws_retry=True)
-            if remove_tags:
-                client.untag_resource(resourceArn=entry["accessEntryArn"], tagKeys=remove_tags, aws_retry=True)
+            update_tags(client, entry["accessEntryArn"], add_tags, remove_tags)
             if add_tags or remove_tags:
                 entry = {**entry, "tags": after["tags"]}
         result = {"changed": changed, "access_entry": snake(entry),

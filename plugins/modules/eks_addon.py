@@ -209,7 +209,7 @@ addon:
 """
 
 import json
-import time
+from functools import partial
 
 try:
     import botocore
@@ -223,21 +223,20 @@ except ImportError:  # only to read a configuration someone set in YAML
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import describe_cluster, eks_client, snake
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import (
+    describe_cluster, eks_client, health_issues, snake, update_tags)
+from ansible_collections.triptrip.platform.plugins.module_utils.errors import describe_or_none
 from ansible_collections.triptrip.platform.plugins.module_utils.retries import call_passing_role
+from ansible_collections.triptrip.platform.plugins.module_utils.tagging import tag_changes, tags_after, wanted_tags
+from ansible_collections.triptrip.platform.plugins.module_utils.waiters import (
+    Deadline, failed, resource_judge, update_judge, wait)
 
-POLL_SECONDS = 10
 ADDON_FAILED = ("CREATE_FAILED", "DEGRADED", "UPDATE_FAILED", "DELETE_FAILED")
 
 
 def describe_addon(client, cluster_name, name):
     """The add-on as EKS describes it, or None when it (or its cluster) does not exist."""
-    try:
-        return client.describe_addon(clusterName=cluster_name, addonName=name, aws_retry=True)["addon"]
-    except botocore.exceptions.ClientError as err:
-        if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return None
-        raise
+    return describe_or_none(client.describe_addon, "addon", clusterName=cluster_name, addonName=name)
 
 
 def config_json(values):
@@ -283,9 +282,7 @@ def desired_settings(params, have):
     if params.get("service_account_role_arn") is not None:
         want["service_account_role_arn"] = params["service_account_role_arn"] or None
     if params.get("tags") is not None:
-        tags = {k: str(v) for k, v in params["tags"].items()}
-        kept = {k: v for k, v in have["tags"].items() if k.startswith("aws:")} if params["purge_tags"] else have["tags"]
-        want["tags"] = {**kept, **tags}
+        want["tags"] = tags_after(have["tags"], params["tags"], params["purge_tags"])
     return want
 
 
@@ -307,7 +304,7 @@ def create_request(params):
         request["serviceAccountRoleArn"] = params["service_account_role_arn"]
     request["resolveConflicts"] = params["resolve_conflicts"]
     if params.get("tags"):
-        request["tags"] = {k: str(v) for k, v in params["tags"].items()}
+        request["tags"] = wanted_tags(params["tags"])
     return request
 
 
@@ -331,16 +328,6 @@ def update_request(params, addon):
         request["serviceAccountRoleArn"] = keep_role
     request["resolveConflicts"] = params["resolve_conflicts"]
     return request
-
-
-def tag_changes(params, addon):
-    want = params.get("tags")
-    if want is None:
-        return {}, []
-    have = addon.get("tags") or {}
-    add = {k: str(v) for k, v in want.items() if have.get(k) != str(v)}
-    remove = sorted(k for k in have if k not in want and not k.startswith("aws:")) if params["purge_tags"] else []
-    return add, remove
 
 
 def check_version(module, client, params):
@@ -374,17 +361,6 @@ def check_version(module, client, params):
         )
 
 
-def health_issues(addon):
-    issues = ((addon or {}).get("health") or {}).get("issues") or []
-    if not issues:
-        return "no health issues reported"
-    return "; ".join(
-        f"{issue.get('code')}: {issue.get('message')}"
-        + (f" ({', '.join(issue['resourceIds'])})" if issue.get("resourceIds") else "")
-        for issue in issues
-    )
-
-
 def update_errors(update):
     errors = update.get("errors") or []
     if not errors:
@@ -396,62 +372,28 @@ def update_errors(update):
     )
 
 
-class Waiter:
-    """Polls until a deadline: pause() sleeps up to POLL_SECONDS, or fails once the deadline has passed."""
-
-    def __init__(self, module, what):
-        self.module = module
-        self.what = what
-        self.timeout = module.params["wait_timeout"]
-        self.deadline = time.monotonic() + self.timeout
-
-    def pause(self, last):
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            self.module.fail_json(msg=f"Timed out after {self.timeout} s waiting for {self.what} (last status: {last})")
-        time.sleep(min(POLL_SECONDS, remaining))
-
-
-def wait_active(module, client, update_id=None):
-    """Wait for the update (when one is in progress), then for the add-on to be ACTIVE; return the add-on."""
+def wait_addon(module, client, update_id=None, gone=False):
+    """Wait for the update (when one is in progress), then for the add-on to be ACTIVE (or, with gone, deleted), all
+    within one wait_timeout; return the add-on. Fails on a failed update or a failed add-on, with its issues."""
     cluster_name, name = module.params["cluster_name"], module.params["name"]
     label = f"EKS add-on {name} on cluster {cluster_name}"
-    waiter = Waiter(module, f"{label} to be ACTIVE")
+    timeout = module.params["wait_timeout"]
+    deadline = Deadline(timeout)
+
+    def timed_out(what):
+        return lambda last: f"Timed out after {timeout} s waiting for {what} (last status: {(last or {}).get('status')})"
+
     if update_id:
-        waiter.what = f"update {update_id} of {label} to succeed"
-        while True:
-            update = client.describe_update(name=cluster_name, updateId=update_id, addonName=name, aws_retry=True)["update"]
-            status = update.get("status")
-            if status == "Successful":
-                break
-            if status in ("Failed", "Cancelled"):
-                module.fail_json(msg=f"Update {update_id} of {label} ended {status}: {update_errors(update)}",
-                                 update=snake(update))
-            waiter.pause(status)
-        waiter.what = f"{label} to be ACTIVE"
-    while True:
-        addon = describe_addon(client, cluster_name, name)
-        if addon is None:
-            module.fail_json(msg=f"{label} disappeared while waiting for it to be ACTIVE")
-        status = addon.get("status")
-        if status == "ACTIVE":
-            return addon
-        if status in ADDON_FAILED:
-            module.fail_json(msg=f"{label} is {status}: {health_issues(addon)}", addon=addon_result(addon))
-        waiter.pause(status)
-
-
-def wait_gone(module, client):
-    cluster_name, name = module.params["cluster_name"], module.params["name"]
-    label = f"EKS add-on {name} on cluster {cluster_name}"
-    waiter = Waiter(module, f"{label} to be deleted")
-    while True:
-        addon = describe_addon(client, cluster_name, name)
-        if addon is None:
-            return
-        if addon.get("status") == "DELETE_FAILED":
-            module.fail_json(msg=f"{label} is DELETE_FAILED: {health_issues(addon)}", addon=addon_result(addon))
-        waiter.pause(addon.get("status"))
+        wait(lambda: client.describe_update(name=cluster_name, updateId=update_id, addonName=name, aws_retry=True)["update"],
+             update_judge(lambda update: f"Update {update_id} of {label} ended {update['status']}: {update_errors(update)}",
+                          update=snake),
+             deadline, module.fail_json, timed_out(f"update {update_id} of {label} to succeed"), clip=True)
+    judge = resource_judge(
+        ready=("ACTIVE",), failing=("DELETE_FAILED",) if gone else ADDON_FAILED, gone=gone,
+        missing=f"{label} disappeared while waiting for it to be ACTIVE",
+        failure=lambda addon: failed(f"{label} is {addon['status']}: {health_issues(addon)}", addon=addon_result(addon)))
+    return wait(partial(describe_addon, client, cluster_name, name), judge, deadline, module.fail_json,
+                timed_out(f"{label} to be {'deleted' if gone else 'ACTIVE'}"), clip=True)
 
 
 def main():
@@ -485,7 +427,7 @@ def main():
             if not module.check_mode:
                 client.delete_addon(clusterName=cluster_name, addonName=name, preserve=params["preserve"], aws_retry=True)
                 if params["wait"]:
-                    wait_gone(module, client)
+                    wait_addon(module, client, gone=True)
             module.exit_json(changed=True, diff={"before": settings(addon), "after": {}})
 
         if addon is None:
@@ -495,7 +437,7 @@ def main():
             if not module.check_mode:
                 addon = call_passing_role(client.create_addon, **request)["addon"]
                 if params["wait"]:
-                    addon = wait_active(module, client)
+                    addon = wait_addon(module, client)
             after = {k: v for k, v in desired_settings(params, settings({})).items() if v not in (None, {})}
             result = {"changed": True, "diff": {"before": {}, "after": after}}
             if addon is not None:
@@ -505,7 +447,7 @@ def main():
         request = update_request(params, addon)
         if request and "addonVersion" in request:
             check_version(module, client, params)
-        add_tags, remove_tags = tag_changes(params, addon)
+        add_tags, remove_tags = tag_changes(addon.get("tags"), params.get("tags"), params["purge_tags"])
         changed = bool(request or add_tags or remove_tags)
         before = settings(addon)
         after = desired_settings(params, before)
@@ -516,13 +458,10 @@ def main():
                 if update.get("status") in ("Failed", "Cancelled"):
                     module.fail_json(msg=f"Update of EKS add-on {name} on cluster {cluster_name} ended "
                                          f"{update['status']}: {update_errors(update)}", update=snake(update))
-            if add_tags:
-                client.tag_resource(resourceArn=addon["addonArn"], tags=add_tags, aws_retry=True)
-            if remove_tags:
-                client.untag_resource(resourceArn=addon["addonArn"], tagKeys=remove_tags, aws_retry=True)
+            update_tags(client, addon["addonArn"], add_tags, remove_tags)
             if request and params["wait"]:
                 update_id = update.get("id") if update.get("status") == "InProgress" else None
-                addon = wait_active(module, client, update_id)
+                addon = wait_addon(module, client, update_id)
             elif request:
                 addon = describe_addon(client, cluster_name, name) or addon
             else:

@@ -144,7 +144,7 @@ updates:
 """
 
 import re
-import time
+from functools import partial
 
 try:
     import botocore
@@ -154,8 +154,11 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.triptrip.platform.plugins.module_utils.eks import (
-    describe_cluster, eks_client, endpoint_access_request, snake)
+    describe_cluster, eks_client, endpoint_access_request, snake, update_tags)
 from ansible_collections.triptrip.platform.plugins.module_utils.retries import call_passing_role
+from ansible_collections.triptrip.platform.plugins.module_utils.tagging import tag_changes, wanted_tags
+from ansible_collections.triptrip.platform.plugins.module_utils.waiters import (
+    failed, resource_judge, update_judge, wait)
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
@@ -213,7 +216,7 @@ def desired_settings(params, have):
     want["public_access_cidrs"] = sorted(params["public_access_cidrs"] or ["0.0.0.0/0"]) if params["endpoint_public_access"] else []
     want["logging_types"] = sorted(params["logging_types"])
     if params.get("tags") is not None:
-        tags = {k: str(v) for k, v in params["tags"].items()}
+        tags = wanted_tags(params["tags"])
         want["tags"] = tags if params["purge_tags"] else {**have["tags"], **tags}
     return want
 
@@ -286,16 +289,6 @@ def plan(params, cluster):
     return calls, None
 
 
-def tag_changes(params, cluster):
-    want = params.get("tags")
-    if want is None:
-        return {}, []
-    have = cluster.get("tags") or {}
-    add = {k: str(v) for k, v in want.items() if have.get(k) != str(v)}
-    remove = sorted(k for k in have if k not in want and not k.startswith("aws:")) if params["purge_tags"] else []
-    return add, remove
-
-
 def create_request(params):
     vpc = {
         "subnetIds": params["subnets"],
@@ -329,31 +322,29 @@ def create_request(params):
     if params.get("deletion_protection") is not None:
         request["deletionProtection"] = params["deletion_protection"]
     if params.get("tags"):
-        request["tags"] = {k: str(v) for k, v in params["tags"].items()}
+        request["tags"] = wanted_tags(params["tags"])
     return request
 
 
 def wait_for(module, client, name, update_id=None, gone=False):
+    """With wait, poll until the update `update_id` is Successful, else until the cluster is ACTIVE (or, with gone,
+    deleted); fail when the update ends otherwise, the cluster is FAILED or wait_timeout passes."""
     if not module.params["wait"]:
         return
-    deadline = time.monotonic() + module.params["wait_timeout"]
-    while time.monotonic() < deadline:
-        if update_id:
-            update = client.describe_update(name=name, updateId=update_id, aws_retry=True).get("update") or {}
-            if update.get("status") in ("Failed", "Cancelled"):
-                module.fail_json(msg=f"EKS update {update_id} of {name} ended {update['status']}: {update.get('errors')}")
-            if update.get("status") == "Successful":
-                return
-        else:
-            cluster = describe_cluster(client, name)
-            if gone and cluster is None:
-                return
-            if not gone and cluster and cluster.get("status") == "ACTIVE":
-                return
-            if cluster and cluster.get("status") == "FAILED":
-                module.fail_json(msg=f"EKS cluster {name} is FAILED")
-        time.sleep(10)
-    module.fail_json(msg=f"Timed out after {module.params['wait_timeout']} s waiting for EKS cluster {name}")
+    timeout = module.params["wait_timeout"]
+
+    def read_update():
+        return client.describe_update(name=name, updateId=update_id, aws_retry=True).get("update") or {}
+
+    if update_id:
+        read = read_update
+        judge = update_judge(lambda update: f"EKS update {update_id} of {name} ended {update['status']}: "
+                                            f"{update.get('errors')}")
+    else:
+        read = partial(describe_cluster, client, name)
+        judge = resource_judge(ready=("ACTIVE",), failing=("FAILED",), gone=gone,
+                               failure=lambda _cluster: failed(f"EKS cluster {name} is FAILED"))
+    wait(read, judge, timeout, module.fail_json, lambda _last: f"Timed out after {timeout} s waiting for EKS cluster {name}")
 
 
 def main():
@@ -414,7 +405,7 @@ def main():
         calls, refusal = plan(params, cluster)
         if refusal:
             module.fail_json(msg=f"EKS cluster {name}: {refusal}")
-        add_tags, remove_tags = tag_changes(params, cluster)
+        add_tags, remove_tags = tag_changes(cluster.get("tags"), params.get("tags"), params["purge_tags"])
         updates = [{"call": call, "what": what} for what, call, _args in calls]
         if add_tags:
             updates.append({"call": "tag_resource", "what": "tags"})
@@ -433,10 +424,7 @@ def main():
                 # An update that is already Successful needs no polling (and no describe_update call).
                 if update.get("status") != "Successful":
                     wait_for(module, client, name, update_id=update.get("id"))
-            if add_tags:
-                client.tag_resource(resourceArn=cluster["arn"], tags=add_tags, aws_retry=True)
-            if remove_tags:
-                client.untag_resource(resourceArn=cluster["arn"], tagKeys=remove_tags, aws_retry=True)
+            update_tags(client, cluster["arn"], add_tags, remove_tags)
             cluster = describe_cluster(client, name)
         module.exit_json(changed=changed, updates=updates, cluster=snake(cluster),
                          diff={"before": before, "after": after} if changed else {})
