@@ -61,8 +61,9 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client, snake
-from ansible_collections.triptrip.platform.plugins.module_utils.errors import describe_or_none, is_not_found
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client
+from ansible_collections.triptrip.platform.plugins.module_utils.errors import is_not_found
+from ansible_collections.triptrip.platform.plugins.module_utils.nodegroup import describe_nodegroup, nodegroup_result
 
 
 def list_names(client, cluster):
@@ -95,9 +96,9 @@ def main():
                 module.exit_json(changed=False, nodegroups={})
             raise
         for name in names:
-            group = describe_or_none(client.describe_nodegroup, "nodegroup", clusterName=cluster, nodegroupName=name)
+            group = describe_nodegroup(client, cluster, name)
             if group is not None:
-                found[name] = snake(group, keep=("tags", "labels"))
+                found[name] = nodegroup_result(group)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
         module.fail_json_aws(err, msg=f"Reading the node groups of EKS cluster {cluster}")
     module.exit_json(changed=False, nodegroups=found)

@@ -5,10 +5,12 @@ version updates, throttling)."""
 from __future__ import annotations
 
 import copy
+import time
 
 import pytest
 
 from ansible_collections.triptrip.platform.plugins.module_utils.eks import EKS_RETRY
+from ansible_collections.triptrip.platform.plugins.module_utils.waiters import POLL_SECONDS
 from ansible_collections.triptrip.platform.plugins.modules import eks_nodegroup
 
 CLUSTER = "triptrip-production"
@@ -105,7 +107,7 @@ def test_create_sends_exactly_the_given_fields_and_waits_for_active(run_module, 
     result, failed = run(run_module, eks, {"release_version": "1.35.0-20260115"})
     assert not failed, result
     assert result["changed"] and result["updates"] == [{"call": "create_nodegroup", "what": ["nodegroup"]}]
-    assert no_sleep == [eks_nodegroup.POLL_SECONDS]
+    assert no_sleep == [POLL_SECONDS]
     assert result["nodegroup"]["status"] == "ACTIVE"
     assert result["nodegroup"]["labels"] == {"triptrip.io/pool": "general", "tier": "app"}
     assert result["nodegroup"]["scaling_config"] == {"min_size": 3, "max_size": 12, "desired_size": 3}
@@ -387,7 +389,7 @@ def test_failed_update_fails_the_task_with_its_errors(run_module, eks, status):
 
 def test_update_wait_times_out(run_module, eks, monkeypatch):
     clock = iter(range(0, 100000, 600))
-    monkeypatch.setattr(eks_nodegroup.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
     _client, stubber = eks
     describe(stubber, nodegroup(version="1.34"))
     stubber.add_response("update_nodegroup_version", {"update": {"id": "u-5", "status": "InProgress"}},
