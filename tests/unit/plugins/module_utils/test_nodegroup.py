@@ -39,8 +39,8 @@ def have(**overrides):
 # --- validate --------------------------------------------------------------------------------------------------
 
 def test_valid_params_pass_and_taint_effects_are_normalised():
-    p = params(taints=[{"key": "a", "value": None, "effect": "NoSchedule"}], scaling={"min_size": 0, "max_size": 1,
-                                                                                        "desired_size": 1})
+    p = params(taints=[{"key": "a", "value": None, "effect": "NoSchedule"}],
+               scaling={"min_size": 0, "max_size": 1, "desired_size": 1})
     assert ng.validate(p) is None
     assert p["taints"][0]["effect"] == "NO_SCHEDULE"
 
@@ -137,8 +137,8 @@ def test_version_launch_template_and_release_go_in_one_version_update():
 
 
 def test_tags_are_added_and_purged_but_aws_keys_kept():
-    steps = ng.plan(params(tags={"Environment": "staging", "Team": 1}), have(tags={"Environment": "production",
-                                                                                "Old": "x", "aws:x": "y"}), None)
+    steps = ng.plan(params(tags={"Environment": "staging", "Team": 1}),
+                    have(tags={"Environment": "production", "Old": "x", "aws:x": "y"}), None)
     assert steps["add_tags"] == {"Environment": "staging", "Team": "1"} and steps["remove_tags"] == ["Old"]
     after = ng.desired_settings(params(tags={"Environment": "staging", "Team": 1}), ng.settings(have(
         tags={"Environment": "production", "Old": "x", "aws:x": "y"})), steps)
@@ -240,9 +240,11 @@ def test_wait_for_nodegroup_until_active(slept):
     assert ng.wait_for_nodegroup(Module(), client)["status"] == "ACTIVE" and slept == [10]
 
 
-@pytest.mark.parametrize(("status", "usable", "ok"), [("DEGRADED", ("ACTIVE",), False),
-                                                       ("DEGRADED", ("ACTIVE", "DEGRADED"), True),
-                                                       ("CREATE_FAILED", ("ACTIVE",), False)])
+@pytest.mark.parametrize(("status", "usable", "ok"), [
+    ("DEGRADED", ("ACTIVE",), False),
+    ("DEGRADED", ("ACTIVE", "DEGRADED"), True),
+    ("CREATE_FAILED", ("ACTIVE",), False),
+])
 def test_wait_for_nodegroup_fails_on_a_failed_status_unless_usable(slept, status, usable, ok):
     nodegroup = {"status": status, "health": {"issues": [{"code": "Ec2LaunchFailed", "message": "quota",
                                                           "resourceIds": ["asg-1"]}]}}

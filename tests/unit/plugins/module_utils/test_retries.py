@@ -89,7 +89,7 @@ def test_a_code_of_another_service_is_not_retried(slept):
 def test_throttling_gives_up_after_ten_tries(slept):
     client, stubber = stubbed("secretsmanager")
     with stubber:
-        for _ in range(10):
+        for _attempt in range(10):
             stubber.add_client_error("describe_secret", service_error_code="ThrottlingException", http_status_code=400)
         with pytest.raises(botocore.exceptions.ClientError):
             RetryingBotoClientWrapper(client, SECRETS_RETRY).describe_secret(SecretId="s", aws_retry=True)

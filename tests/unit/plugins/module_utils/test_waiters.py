@@ -107,7 +107,7 @@ def test_a_fail_that_returns_ends_the_wait_with_none(clock):
     ({"status": "Failed"}, "failed"), ({"status": "Cancelled"}, "failed"),
 ])
 def test_update_judge(update, verdict):
-    judge = update_judge(lambda u: f"ended {u['status']}", update=lambda u: dict(u))
+    judge = update_judge(lambda u: f"ended {u['status']}", update=dict)
     answer, detail = judge(update)
     assert answer == verdict
     if verdict == "failed":
