@@ -24,7 +24,7 @@ COMPONENT_PORTS = {
 # 32768, outside Linux's ephemeral range, so an outgoing connection can never hold one of them.
 PORT_BASES = {
     name: {key: base + offset for key, offset in COMPONENT_PORTS.items()}
-    for name, base in {"localenv": 27000, "site": 26000, "baseline": 25000, "aws": 23000, "addons": 22000,
+    for name, base in {"localenv": 27000, "baseline": 25000, "aws": 23000, "addons": 22000,
                        "simulate": 21000, "upgrade": 19000,
                        "reliability": 18000, "aws_reads": 17000, "aws_endpoints": 20000,
                        "access": 24000, "delivery": 16000}.items()

@@ -1,5 +1,10 @@
-"""site.yml on the local environment: --check on an empty account and cluster is a plan that changes
-nothing, and after a converge a hand-made drift is reported by --check --diff and repaired by a run."""
+"""site.yml on the local environment, on molecule's default scenario: --check on an empty account and cluster is a
+plan that changes nothing; molecule's converge builds the platform; a hand-made drift is reported by --check --diff
+and repaired by a run; then molecule's idempotence, check and verify, and its destroy at the end.
+
+molecule's steps run here, between the checks that need the states in between (empty, AWS only, converged,
+drifted), instead of in a `molecule test` of their own: the same scenario and steps, one platform and one converge
+instead of two (`make molecule` still runs `molecule test` whole)."""
 
 from __future__ import annotations
 
@@ -10,13 +15,48 @@ import subprocess
 import boto3
 import pytest
 import yaml
-from localplatform import changed_tasks, start_platform
+from localplatform import changed_tasks, listening
 from summary import record
+
+SCENARIO = "default"
+
+
+def molecule_step(root, platform, step):
+    """One step of molecule's default scenario (molecule create, converge, ...) on this module's platform:
+    (whether molecule reported it successful, its output without colours)."""
+    res = subprocess.run(["molecule", step, "-s", SCENARIO], cwd=root, env=platform["molecule_env"],
+                         capture_output=True, text=True, check=False)
+    out = re.sub(r"\x1b\[[0-9;]*m", "", res.stdout + res.stderr)
+    return res.returncode == 0 and bool(re.search(rf"{step}: Executed: Successful", out)), out
+
+
+def molecule(root, platform, step):
+    ok, out = molecule_step(root, platform, step)
+    assert ok, out[-6000:]
+    return out
 
 
 @pytest.fixture(scope="module")
 def platform(root, tool_env, tmp_path_factory):
-    yield from start_platform(root, tool_env, tmp_path_factory, "site")
+    """molecule's platform: its create starts the local platform on the scenario's ports (28xxx), in a state folder
+    under the ephemeral directory this module gives it."""
+    scenario = yaml.safe_load((root / "molecule" / SCENARIO / "molecule.yml").read_text())["ansible"]["env"]
+    ports = {k: int(v) for k, v in scenario.items() if k.endswith("_PORT")}
+    busy = [p for p in ports.values() if listening(p)]
+    assert not busy, f"ports {busy} are taken before the test starts (a `make molecule` running?)"
+    ephemeral = tmp_path_factory.mktemp("molecule-default")
+    state = ephemeral / "localenv"
+    molecule_env = {**tool_env, "MOLECULE_EPHEMERAL_DIRECTORY": str(ephemeral)}
+    env = {**tool_env, **{k: str(v) for k, v in ports.items()}, "TRIPTRIP_LOCAL_STATE": str(state),
+           "KUBECONFIG": str(state / "kubeconfig")}
+    platform = {"env": env, "state": state, "ports": ports, "molecule_env": molecule_env}
+    try:
+        molecule(root, platform, "create")
+        yield platform
+    finally:
+        molecule(root, platform, "destroy")
+        busy = [p for p in ports.values() if listening(p)]
+        assert not busy, f"ports {busy} still listen after molecule's destroy"
 
 
 def playbook(root, platform, *args):
@@ -91,8 +131,9 @@ def test_check_after_the_aws_layer_plans_the_kubernetes_layer_on_the_new_cluster
 
 
 def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
-    res, recap = playbook(root, platform)
-    assert recap["failed"] == 0 and recap["changed"] > 0, res.stdout[-3000:]
+    out = molecule(root, platform, "converge")
+    recap = re.search(r"triptrip-local\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", out)
+    assert recap and int(recap.group(1)) > 0, out[-3000:]
     assert moto_resources(platform)["clusters"] == ["triptrip-local"]
     # No kubeconfig was given: the run wrote the cluster's (0600) with an `aws eks get-token` exec credential, and
     # every write of the Kubernetes layer was made as the runner's IAM identity, let in by its access entry.
@@ -169,13 +210,18 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
     assert values["replicas"] == 2
     logging = eks.describe_cluster(name="triptrip-local")["cluster"]["logging"]["clusterLogging"]
     assert [sorted(e["types"]) for e in logging if e["enabled"]] == [sorted(LOGS)]
-    res, recap = playbook(root, platform)
-    held = recap == {"changed": 0, "failed": 0}
+    # The next run is molecule's idempotence step: it fails on any changed task.
+    held, out = molecule_step(root, platform, "idempotence")
     record("drift", "five hand-made drifts", "PSA label removed, NetworkPolicy deleted, a stale policy of ours "
            "added, Helm value changed, logging off: --check --diff shows exactly these, a run repairs them, the next "
-           "is changed=0", held,
-           f"drifted tasks {len(drifts)}; third run changed={recap['changed']}")
-    assert held, changed_tasks(res.stdout)
+           "is changed=0 (molecule idempotence)", held, f"drifted tasks {len(drifts)}")
+    assert held, out[-6000:]
+
+
+def test_molecule_check_and_verify_hold_on_the_converged_platform(root, platform):
+    molecule(root, platform, "check")
+    out = molecule(root, platform, "verify")
+    assert re.search(r"triptrip-local\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", out), out[-3000:]
 
 
 def aws_playbook(root, platform, extra):
