@@ -27,7 +27,7 @@ def test_the_readme_starts_with_the_two_commands(root):
     assert first and readme.index(first.group(0)) < readme.index("\n## "), "the commands come before any section"
     assert first.group(1).splitlines() == [
         "make local   # set up, start the local platform, run site.yml against inventories/local",
-        "make test    # set up and run every test: yamllint, ansible-lint, pytest (unit + integration), molecule",
+        "make test    # set up and run every test: yamllint, ansible-lint, ansible-test sanity, pytest, molecule",
     ]
 
 
