@@ -92,3 +92,14 @@ def test_the_platform_role_merges_each_setting_as_group_vars_defines_it(root):
                 for k, v in (yaml.safe_load(p.read_text()) or {}).items()
                 if isinstance(v, str) and "_base | combine(" in v and "_overrides" in v}
     assert combined == set(MERGED)
+
+
+def test_the_platform_role_links_every_shared_defaults_file(root):
+    """roles/platform/defaults/main holds one link per file of group_vars/all (a link to the folder would fail
+    ansible-test's symlinks test): a file added there without its link would be missing from every play below
+    playbooks/."""
+    shared = sorted(p.name for p in (root / "group_vars/all").iterdir())
+    links = root / "roles/platform/defaults/main"
+    assert sorted(p.name for p in links.iterdir()) == shared
+    for name in shared:
+        assert (links / name).is_symlink() and (links / name).resolve() == (root / "group_vars/all" / name).resolve()
