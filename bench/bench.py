@@ -199,7 +199,7 @@ class Floor:
                 self.steps.append(("kubectl", path))
         self.objects = sum(1 for kind, p in self.steps if kind == "kubectl"
                            for d in yaml.safe_load_all(p.read_text()) if d)
-        self.releases = sum(1 for kind, _ in self.steps if kind == "helm")
+        self.releases = sum(1 for kind, _path in self.steps if kind == "helm")
 
     def apply(self) -> float:
         # The floor reaches the cluster as ours does once a run has written the cluster's kubeconfig: each kubectl
@@ -386,7 +386,7 @@ def main() -> int:
                 platform.playbook("playbooks/cluster.yml", *OURS, *extra)
                 floor = Floor(platform, work, extra, "cluster")
                 ours, theirs = [], []
-                for _ in range(args.growth_runs):
+                for _attempt in range(args.growth_runs):
                     run = platform.playbook("playbooks/cluster.yml", *OURS, *extra)
                     ours.append(run["seconds"])
                     theirs.append(floor.apply())

@@ -15,7 +15,7 @@ from localplatform import PORT_BASES, listening, operator_keys
 
 # Production's access entry names its admin role, which these accounts do not hold (the AWS play would stop before
 # any change: a role an entry names must exist); the runner's own entry is still made.
-MOTO_GAPS = ["-e", '{"platform_eks_access_entries": []}']
+MOTO_GAPS = ("-e", '{"platform_eks_access_entries": []}')
 
 
 class Moto:
@@ -81,7 +81,7 @@ class Moto:
 
     def recorded_operations(self):
         """The AWS operations that reached moto since the recording started, in order."""
-        return [operation for operation, _ in self.recorded_requests()]
+        return [operation for operation, _params in self.recorded_requests()]
 
     def client(self, service, region="ap-northeast-1"):
         return boto3.client(service, endpoint_url=self.url, region_name=region,

@@ -141,9 +141,9 @@ def create_calls(state, operation):
 
 
 def rule_pod_network_before_nodes(state):
-    (cluster,) = [params for _, params in create_calls(state, "CreateCluster")] or [{}]
+    (cluster,) = [params for _index, params in create_calls(state, "CreateCluster")] or [{}]
     addons = {params.get("addonName"): i for i, params in create_calls(state, "CreateAddon")}
-    first_group = min((i for i, _ in create_calls(state, "CreateNodegroup")), default=None)
+    first_group = min((i for i, _params in create_calls(state, "CreateNodegroup")), default=None)
     late = [a for a in POD_NETWORK_ADDONS if a not in addons or first_group is None or addons[a] > first_group]
     bootstrap = cluster.get("bootstrapSelfManagedAddons", True)
     held = bool(cluster) and bootstrap is False and not late

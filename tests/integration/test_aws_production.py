@@ -127,7 +127,7 @@ def test_02b_eks_readiness_rules_hold(root, moto):
     results = readiness.check(state)
     for name, document, held, evidence in results:
         record("EKS readiness (AWS, production, egress nat)", name, document, held, evidence)
-    assert [(name, evidence) for name, _, held, evidence in results if not held] == []
+    assert [(name, evidence) for name, _document, held, evidence in results if not held] == []
 
 
 SPEC_GROUPS = {
@@ -264,7 +264,7 @@ def test_04c_cis_eks_controls_the_aws_configuration_proves(moto):
     controls = cis_aws_controls()
     for cid, check, held, evidence in controls:
         record("CIS EKS (AWS, production)", cid, check, held, evidence)
-    failed = [(cid, evidence) for cid, _, held, evidence in controls if not held]
+    failed = [(cid, evidence) for cid, _check, held, evidence in controls if not held]
     assert failed == []
 
 
@@ -382,7 +382,7 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize(("extra", "message"), BAD_INPUT, ids=[m.split("=")[0].split(":")[0] for _, m in BAD_INPUT])
+@pytest.mark.parametrize(("extra", "message"), BAD_INPUT, ids=[m.split("=")[0].split(":")[0] for _extra, m in BAD_INPUT])
 def test_08_bad_input_fails_before_any_aws_request(root, moto, extra, message):
     start_recording()
     res, recap = playbook(root, moto, "playbooks/aws.yml", "-e", json.dumps(extra))

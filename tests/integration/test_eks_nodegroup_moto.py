@@ -85,7 +85,7 @@ def playbook(root, tool_env, moto, cluster):
         # The JSON document, without what ansible.cfg's profile_tasks / profile_roles print around it.
         start = done.stdout.find("\n{") + 1 if not done.stdout.startswith("{") else 0
         try:
-            output, _ = json.JSONDecoder().raw_decode(done.stdout, start)
+            output, _end = json.JSONDecoder().raw_decode(done.stdout, start)
         except json.JSONDecodeError as err:
             raise AssertionError(f"not JSON ({err}):\n{done.stdout}\n{done.stderr}") from err
         result = output["plays"][0]["tasks"][0]["hosts"]["localhost"]
@@ -189,13 +189,13 @@ def test_label_taint_scaling_and_tag_changes_are_applied(playbook, cluster):
 
 def test_desired_size_set_outside_is_left_to_the_autoscaler(playbook, cluster):
     aws("eks").update_nodegroup_config(clusterName=CLUSTER, nodegroupName=NAME, scalingConfig={"desiredSize": 7})
-    result, _ = playbook(changed_args(cluster))
+    result, _stats = playbook(changed_args(cluster))
     assert result["changed"] is False, result
     assert describe()["scalingConfig"]["desiredSize"] == 7
-    result, _ = playbook({**changed_args(cluster), "scaling": {"min_size": 4, "max_size": 8, "desired_size": 5}})
+    result, _stats = playbook({**changed_args(cluster), "scaling": {"min_size": 4, "max_size": 8, "desired_size": 5}})
     assert result["changed"] is False, result
-    result, _ = playbook({**changed_args(cluster), "scaling": {"min_size": 4, "max_size": 8, "desired_size": 5},
-                          "desired_size_policy": "enforce"})
+    result, _stats = playbook({**changed_args(cluster), "scaling": {"min_size": 4, "max_size": 8, "desired_size": 5},
+                               "desired_size_policy": "enforce"})
     assert result["changed"] is True, result
     assert describe()["scalingConfig"] == {"minSize": 4, "maxSize": 8, "desiredSize": 5}
 
@@ -215,4 +215,3 @@ def test_absent_deletes_then_is_a_no_op(playbook):
     assert describe() is None
     result, stats = playbook({"state": "absent"})
     assert result["changed"] is False and stats["changed"] == 0
-

@@ -82,7 +82,7 @@ def playbook(root, tool_env, moto, tmp_path_factory):
         )
         try:
             start = re.search(r"^\{", res.stdout, re.MULTILINE)
-            out, _ = json.JSONDecoder().raw_decode(res.stdout[start.start() if start else 0:])
+            out, _end = json.JSONDecoder().raw_decode(res.stdout[start.start() if start else 0:])
         except json.JSONDecodeError:
             pytest.fail(f"ansible-playbook output is not JSON:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
         stats = out["stats"]["localhost"]
@@ -128,10 +128,10 @@ def test_check_with_a_new_tag_reports_the_change_and_leaves_moto_alone(playbook,
 
 
 def test_the_change_applied(playbook, iam):
-    changed, _ = playbook({**BASE, "oidc_tags": {"Environment": "local", "Team": "platform"}})
+    changed, _result = playbook({**BASE, "oidc_tags": {"Environment": "local", "Team": "platform"}})
     assert changed == 1
     assert provider(iam)["tags"] == {"Environment": "local", "Team": "platform"}
-    changed, _ = playbook({**BASE, "oidc_tags": {"Environment": "local", "Team": "platform"}})
+    changed, _result = playbook({**BASE, "oidc_tags": {"Environment": "local", "Team": "platform"}})
     assert changed == 0
 
 
@@ -139,5 +139,5 @@ def test_absent_deletes_and_a_rerun_changes_nothing(playbook, iam):
     changed, result = playbook({"oidc_url": f"https://{HOST_PATH}", "oidc_state": "absent"})
     assert changed == 1 and result["arn"] == ARN
     assert provider(iam) is None
-    changed, _ = playbook({"oidc_url": f"https://{HOST_PATH}", "oidc_state": "absent"})
+    changed, _result = playbook({"oidc_url": f"https://{HOST_PATH}", "oidc_state": "absent"})
     assert changed == 0

@@ -144,7 +144,7 @@ def evaluate(tool_env, policies, flows):
 
 
 def test_every_catalog_flow_is_allowed_and_every_forbidden_flow_denied(rendered, tool_env):
-    env_name, catalog, policies, _ = rendered
+    env_name, catalog, policies, _folder = rendered
     addresses = Addresses(catalog)
     allowed = catalog_flows(catalog, addresses)
     denied = forbidden_flows(catalog, addresses)
@@ -175,7 +175,7 @@ def test_every_catalog_flow_is_allowed_and_every_forbidden_flow_denied(rendered,
 
 def test_taking_one_policy_away_fails_naming_its_flow(rendered, tool_env):
     """The check bites: without the policy that admits the injection webhook, that flow is reported blocked."""
-    env_name, catalog, policies, _ = rendered
+    env_name, catalog, policies, _folder = rendered
     addresses = Addresses(catalog)
     allowed = catalog_flows(catalog, addresses)
     kept = [p for p in policies if p["metadata"]["name"] != "flow-istio-injection-webhook-in"]
@@ -208,7 +208,7 @@ def release_values(folder, release):
 def test_keda_scalers_reach_services_by_full_name_through_a_catalog_flow(rendered):
     """KEDA's scalers run in the operator, in KEDA's namespace: a short service name there resolves to nothing
     (kafka-cluster:9092 did). Each in-cluster address names its namespace, and a flow lets the operator reach it."""
-    env_name, catalog, _, folder = rendered
+    env_name, catalog, _policies, folder = rendered
     operator_flows = {(f["to"].get("namespace"), f["port"]) for f in catalog["flows"]
                       if f["component"] == "keda" and f["from"].get("pods", {}).get("app") == "keda-operator"}
     checked = []
@@ -218,7 +218,7 @@ def test_keda_scalers_reach_services_by_full_name_through_a_catalog_flow(rendere
         for trigger in obj["spec"]["triggers"]:
             for key in SCALER_ADDRESS_KEYS:
                 for address in filter(None, str(trigger["metadata"].get(key, "")).split(",")):
-                    host, _, port = address.strip().rpartition(":")
+                    host, _colon, port = address.strip().rpartition(":")
                     parts = host.split(".")
                     assert len(parts) >= 3 and parts[2] == "svc", (
                         f"{obj['metadata']['name']} trigger {trigger['type']}: {key}={address} is not "
@@ -231,7 +231,7 @@ def test_keda_scalers_reach_services_by_full_name_through_a_catalog_flow(rendere
 
 
 def test_the_mesh_logs_one_line_per_request(rendered):
-    _, _, _, folder = rendered
+    _env_name, _catalog, _policies, folder = rendered
     log_format = release_values(folder, "istiod")["meshConfig"]["accessLogFormat"]
     assert log_format.count("\n") == 1 and log_format.endswith("\n"), repr(log_format)
     assert "%RESPONSE_CODE%" in log_format
@@ -239,7 +239,7 @@ def test_the_mesh_logs_one_line_per_request(rendered):
 
 def test_the_vpa_release_sets_no_value_its_chart_lacks(rendered):
     """The official VPA chart has no PodMonitor template: `podMonitor` values render nothing."""
-    _, _, _, folder = rendered
+    _env_name, _catalog, _policies, folder = rendered
     values = release_values(folder, "vertical-pod-autoscaler")
     for component in ("recommender", "updater", "admissionController"):
         assert "podMonitor" not in values.get(component, {}), component
@@ -247,7 +247,7 @@ def test_the_vpa_release_sets_no_value_its_chart_lacks(rendered):
 
 def test_the_meshed_workloads_reach_their_aws_apis_through_service_entries(rendered):
     """REGISTRY_ONLY: a meshed workload's flow to an AWS API has its ServiceEntry, or the sidecar drops it."""
-    _, catalog, _, folder = rendered
+    _env_name, catalog, _policies, folder = rendered
     mesh = release_values(folder, "istiod")["meshConfig"]
     assert mesh["outboundTrafficPolicy"] == {"mode": "REGISTRY_ONLY"}
     hosts = {h for d in documents(folder) if d["kind"] == "ServiceEntry" for h in d["spec"]["hosts"]}
@@ -261,7 +261,7 @@ def test_the_meshed_workloads_reach_their_aws_apis_through_service_entries(rende
 def test_the_quotas_admit_the_workloads_replicas_with_their_sidecars(rendered):
     """Each workload namespace's ResourceQuota admits its workloads at their replicas (the HPA's minimum where one
     scales them), each pod with the Istio sidecar the namespace's injection adds (global.proxy.resources)."""
-    env_name, catalog, _, folder = rendered
+    env_name, catalog, _policies, folder = rendered
     docs = documents(folder)
     proxy = release_values(folder, "istiod")["global"]["proxy"]["resources"]
     meshed = {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"
@@ -293,7 +293,7 @@ def test_the_quotas_admit_the_workloads_replicas_with_their_sidecars(rendered):
 def test_the_workloads_service_accounts_carry_their_irsa_roles(rendered):
     """The workers reach SQS and STS (their flows) with an identity: their service account names the IRSA role the
     AWS layer makes (iam.yml, workload: true), as the API's does (spec 7.1.1's triptrip-api-role)."""
-    env_name, _, _, folder = rendered
+    env_name, _catalog, _policies, folder = rendered
     accounts = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in documents(folder)
                 if d["kind"] == "ServiceAccount"}
     cluster = HOSTS[env_name]

@@ -26,7 +26,7 @@ BROKEN = [
     ("public-endpoint", "production", {"platform_eks_endpoint_public_access": True},
      "platform_eks_endpoint_public_access=True: production must have a private endpoint only"),
     ("two-zones", "production", {"platform_private_subnets": TWO_ZONES,
-                                         "platform_public_subnets": TWO_ZONES_PUBLIC, "platform_network_nat_gateways": 2},
+                                 "platform_public_subnets": TWO_ZONES_PUBLIC, "platform_network_nat_gateways": 2},
      "platform_private_subnets zones=[\"ap-northeast-1a\", \"ap-northeast-1c\"]: production must span at least 3"),
     ("no-deletion-protection", "dr", {"platform_eks_deletion_protection": False},
      "platform_eks_deletion_protection=False: dr must protect its cluster from deletion"),
@@ -76,7 +76,7 @@ def broken_inventory(root, tmp_path, environment, settings):
 
 @pytest.mark.parametrize(("environment", "settings", "message"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN])
 def test_a_broken_inventory_stops_in_preflight_naming_the_variable(root, tool_env, tmp_path, environment, settings,
-                                                                 message):
+                                                                   message):
     inventory = broken_inventory(root, tmp_path, environment, settings)
     run = subprocess.run(["ansible-playbook", "site.yml", "-i", str(inventory)], cwd=root, env=tool_env,
                          capture_output=True, text=True, check=False)

@@ -88,17 +88,17 @@ def endpoints_state():
 
 
 def failing(state):
-    return {name for name, _, held, _ in readiness.check(state) if not held}
+    return {name for name, _document, held, _evidence in readiness.check(state) if not held}
 
 
 @pytest.mark.parametrize("build", [nat_state, endpoints_state])
 def test_a_working_layout_holds_every_rule(build):
     results = readiness.check(build())
     assert len(results) == len(readiness.RULES) == 7
-    assert all(held for _, _, held, _ in results), results
+    assert all(held for _name, _document, held, _evidence in results), results
 
 
-EGRESS, LB, ORDER, CNI, ROLES, DR_SECRETS, GPU = (name for name, _, _ in readiness.RULES)
+EGRESS, LB, ORDER, CNI, ROLES, DR_SECRETS, GPU = (name for name, _document, _rule in readiness.RULES)
 
 
 def drop_nat_routes(state):
@@ -247,7 +247,7 @@ BREAKAGES += [(endpoints_state, internal_subnets_untagged, {LB})]
 
 
 @pytest.mark.parametrize(("build", "breakage", "expected"), BREAKAGES,
-                         ids=[f"{b.__name__}-{k.__name__}" for b, k, _ in BREAKAGES])
+                         ids=[f"{b.__name__}-{k.__name__}" for b, k, _expected in BREAKAGES])
 def test_each_breakage_fails_its_rule(build, breakage, expected):
     state = copy.deepcopy(build())
     breakage(state)
@@ -257,10 +257,10 @@ def test_each_breakage_fails_its_rule(build, breakage, expected):
 def test_the_evidence_names_what_is_missing():
     state = endpoints_state()
     endpoint_missing("sts")(state)
-    (evidence,) = [e for name, _, held, e in readiness.check(state) if name == EGRESS]
+    (evidence,) = [e for name, _document, held, e in readiness.check(state) if name == EGRESS]
     assert "sts" in evidence and "ecr.dkr" not in evidence
     assert all(doc.startswith("https://docs.aws.amazon.com/") or "github.io" in doc
-               for _, doc, _ in readiness.RULES)
+               for _name, doc, _rule in readiness.RULES)
 
 
 @pytest.mark.parametrize("inventory", ["production", "staging", "development", "dr", "local"])

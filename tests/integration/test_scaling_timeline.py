@@ -29,12 +29,12 @@ def test_the_timeline_reads_the_rendered_hpa(root, tool_env, tmp_path, environme
 
 def test_a_changed_policy_changes_the_timeline(root, tool_env, tmp_path):
     (tmp_path / "before").mkdir()
-    before, _ = timeline(root, tool_env, tmp_path / "before", "production")
+    before, _markdown = timeline(root, tool_env, tmp_path / "before", "production")
     faster = {"api": {"values": {"autoscaling": {"behavior": {"scaleUp": {
         "stabilizationWindowSeconds": 0, "selectPolicy": "Max",
         "policies": [{"type": "Pods", "value": 100, "periodSeconds": 15}]}}}}}}
     (tmp_path / "after").mkdir()
-    after, _ = timeline(root, tool_env, tmp_path / "after", "production",
-                        "-e", json.dumps({"platform_workloads_overrides": faster}))
+    after, _markdown = timeline(root, tool_env, tmp_path / "after", "production",
+                                "-e", json.dumps({"platform_workloads_overrides": faster}))
     assert after["scale_up"]["seconds_to_max_replicas"] < before["scale_up"]["seconds_to_max_replicas"]
     assert after["scale_down"] == before["scale_down"]

@@ -139,7 +139,7 @@ def test_the_meshed_pods_carry_the_sidecar_and_the_report_counts_it(root, simula
         reported[node["name"], "memory"] += node["memory_requested_bytes"]
     assert +reported == +wanted
     # Not vacuous: without the sidecars the nodes would have had less requested.
-    assert sum(v for (_, r), v in wanted.items() if r == "cpu") > sum(without.values())
+    assert sum(v for (_node, r), v in wanted.items() if r == "cpu") > sum(without.values())
 
 
 def test_the_report_has_its_table_and_picture(root, simulation):

@@ -15,6 +15,7 @@ import boto3
 import pytest
 from localplatform import start_platform
 
+
 def at_minor(minor, autoscaler_tag, kube_proxy):
     """Extra vars of a cluster at another minor: the autoscaler image and kube-proxy build follow the minor."""
     return {"platform_eks_version": minor,
@@ -160,7 +161,7 @@ def test_upgrade_by_one_minor_keeps_every_object(root, platform, previous_minor)
     # Order: the control plane before any node group, the node groups before the autoscaler.
     node_group = "Upgrade to the control plane's version node group"
     steps = [res.stdout.find(marker) for marker in ("Upgrade the control plane to 1.35", f"{node_group} general",
-                                                     f"{node_group} gpu", "Upgrade the cluster autoscaler to")]
+                                                    f"{node_group} gpu", "Upgrade the cluster autoscaler to")]
     assert -1 not in steps and steps == sorted(steps), steps
     after = uids(platform)
     for key, uid in previous_minor.items():
@@ -201,8 +202,8 @@ def argocd_replicas(platform):
     """Argo CD's replicas, by the chart's component names (helm get values of the release)."""
     values = json.loads(helm(platform, "get", "values", "argocd", "-n", "argocd", "-o", "json"))
     return {key: values[chart]["replicas"] for key, chart in (("controller", "controller"), ("server", "server"),
-                                                               ("repo_server", "repoServer"),
-                                                               ("application_set", "applicationSet"))}
+                                                              ("repo_server", "repoServer"),
+                                                              ("application_set", "applicationSet"))}
 
 
 def test_dr_failover_without_confirmation_changes_nothing(root, platform, argocd):

@@ -107,7 +107,7 @@ def test_argo_cd_deploys_exactly_what_the_helm_owner_would(renders, root, tool_e
 
 
 def test_the_mesh_subsets_select_the_pods_argo_cd_deploys(renders, root, tool_env):
-    env_name, argocd, _ = renders
+    env_name, argocd, _helm = renders
     rules = [d for d in documents(argocd) if d["kind"] == "DestinationRule"]
     assert rules, "no DestinationRule rendered"
     api = next(a for a in applications(argocd) if a["metadata"]["name"] == "triptrip-api")
@@ -125,7 +125,7 @@ def test_the_mesh_subsets_select_the_pods_argo_cd_deploys(renders, root, tool_en
 
 
 def test_the_pods_use_the_baselines_service_accounts_and_the_charts_make_none(renders, root, tool_env):
-    env_name, argocd, _ = renders
+    env_name, argocd, _helm = renders
     baseline = {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in documents(argocd)
                 if d["kind"] == "ServiceAccount"}
     for app in applications(argocd):

@@ -23,7 +23,7 @@ def sections(conf: str, kind: str) -> list[dict[str, str]]:
             if current is not None:
                 found.append(current)
         elif current is not None and stripped and not stripped.startswith("#"):
-            key, _, value = stripped.partition(" ")
+            key, _space, value = stripped.partition(" ")
             current[key] = value.strip()
     return found
 

@@ -94,7 +94,7 @@ def test_the_batch_scaled_job_is_the_spec_with_a_pinned_restricted_container(add
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     (container,) = pod["containers"]
     assert container["name"] == "processor"
-    repository, _, tag = container["image"].rpartition(":")
+    repository, _colon, tag = container["image"].rpartition(":")
     assert repository == "triptrip/batch-processor" and tag not in ("", "latest")
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}

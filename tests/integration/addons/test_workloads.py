@@ -66,8 +66,11 @@ def test_api_pods_land_only_on_general_nodes_spread_over_three_zones(addons):
 
 
 def test_redis_pods_are_on_six_distinct_hosts_of_memory_or_general_nodes(addons):
-    bound = wait_for(lambda: (lambda ps: ps if len(ps) == 6 and all(p["spec"].get("nodeName") for p in ps) else None)(
-        pods(addons, "triptrip-cache", "app=redis-cluster")))
+    def six_bound():
+        ps = pods(addons, "triptrip-cache", "app=redis-cluster")
+        return ps if len(ps) == 6 and all(p["spec"].get("nodeName") for p in ps) else None
+
+    bound = wait_for(six_bound)
     assert bound, "six Redis pods never got bound"
     hosts = [p["spec"]["nodeName"] for p in bound]
     assert len(set(hosts)) == 6

@@ -234,7 +234,7 @@ def test_with_no_controller_pod_the_finalizer_is_stripped_with_a_warning(addons)
     """Nothing would ever run the finalizer: the removal strips it and says what AWS may keep."""
     res = addons.kubectl("scale", "deployment", "aws-load-balancer-controller", "-n", "kube-system", "--replicas=0")
     assert res.returncode == 0, res.stderr
-    for _ in range(120):  # status.availableReplicas is left out at 0
+    for _attempt in range(120):  # status.availableReplicas is left out at 0
         available = addons.kubectl("get", "deployment", "aws-load-balancer-controller", "-n", "kube-system",
                                    "-o", "jsonpath={.status.availableReplicas}").stdout.strip()
         if available in ("", "0"):
