@@ -180,9 +180,9 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
     drifts = {
         # Both baseline drifts are in the baseline's one apply (playbooks/cluster.yml sends it as one list); the
         # diff below names each object.
-        "k8s_apply : apply | Apply the cluster baseline",
-        # The add-ons' releases are installed together at the end of the play (addon_helm's flush), in waves.
-        "addon_helm : wave | Install or upgrade the releases of the add-ons",
+        "apply : objects | Apply the objects of the cluster baseline",
+        # The add-ons' releases are installed together at the end of the play (roles/apply), in waves.
+        "apply : wave | Install or upgrade the releases of the add-ons",
         "eks_cluster : Create or converge the EKS cluster",
         "k8s_network_policies : prune | Remove the NetworkPolicies no flow gives",
     }

@@ -87,7 +87,7 @@ def test_render_holds_every_layer(rendered):
     assert EXPECTED_KINDS <= kinds, EXPECTED_KINDS - kinds
     assert manifests == {"triptrip-api", "redis-cluster", "triptrip-workers"}
     assert {"istiod", "argocd", "keda", "metrics-server"} <= releases
-    # No Secret is written: the roles hide theirs (k8s_apply_no_log) and the charts take theirs from External Secrets.
+    # No Secret is written: the roles publish theirs as `secrets`, which roles/apply never renders and the charts take theirs from External Secrets.
     assert not [d for d in docs if d["kind"] == "Secret"]
     # Each object is complete enough to be applied: the namespaced ones name their namespace (a chart that left it
     # to `helm --namespace` would send them to `default` through kubectl).

@@ -81,16 +81,16 @@ def test_a_second_run_changes_nothing(addons):
     assert res.returncode == 0, res.stdout[-3000:]
     assert recap(res.stdout)["changed"] == 0, [x for x in res.stdout.splitlines() if x.startswith("changed:")]
     assert revisions(addons) == before
-    # Not one helm call for an unchanged release: each add-on set its releases and custom resources aside (one task
-    # each), the play's one install read Helm's release Secrets once and left every release out of its waves
+    # Not one helm call for an unchanged release: each add-on published its releases and custom resources (one task
+    # each, no cluster call), the play's applier read Helm's release Secrets once and left every release out of its waves
     # (triptrip.platform.helm_release_waves), so no wave is included at all.
     waves = task_results(res.stdout, "Install or upgrade the releases wave by wave")
     assert len(waves) == 1 and all(lines == ["skipping: [triptrip-local]"] for lines in waves.values()), waves
     assert not task_results(res.stdout, "wave | Install or upgrade the releases of"), res.stdout[-3000:]
-    deferred = task_results(res.stdout, "Set the releases and custom resources aside for the play's one install")
-    assert len(deferred) >= 10 and all(lines and lines[0].startswith("ok:") for lines in deferred.values()), deferred
+    published = task_results(res.stdout, "Publish the releases and objects of")
+    assert len(published) >= 10 and all(lines and lines[0].startswith("ok:") for lines in published.values()), published
     # Then all the add-ons' custom resources in one apply (one per field manager; the inventory gives them all one).
-    applies = task_results(res.stdout, "apply | Apply the custom resources of the add-ons")
+    applies = task_results(res.stdout, "objects | Apply the objects of the add-ons")
     assert list(applies.values()) == [["ok: [triptrip-local]"]], applies
 
 
