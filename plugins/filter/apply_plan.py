@@ -13,16 +13,17 @@ name: apply_plan
 short_description: Plan what roles/apply installs, applies and removes for a play's components
 version_added: 0.1.0
 description:
-  - Each baseline, add-on and workload role publishes one component (C(<role>_out)): what it is, its state, its Helm
-    releases and its objects. This filter turns the play's components into the applier's plan, in the play's order.
+  - Each baseline, add-on and workload role publishes one component (C(<role>_out)) with what it is, its state, its
+    Helm releases and its objects. This filter turns the play's components into the applier's plan, in the play's
+    order.
   - Components with C(state=absent) are removed in reverse order (a later component may depend on an earlier one);
     one with neither releases nor objects is left out.
-  - The releases of the present components become chains for P(triptrip.platform.helm_release_waves#filter): one
+  - The releases of the present components become chains for P(triptrip.platform.helm_release_waves#filter), one
     chain per component in list order (C(in_order)), or one chain per release when they are independent; each release
     carries its component's helm settings and stage.
   - The objects of the present components are grouped by field manager (one server-side apply each), in the order
-    they came. In check mode, a component with a release not deployed yet has its objects only planned: their CRDs
-    come with that release.
+    they came. In check mode, a component with a release not deployed yet has its objects only planned (their CRDs
+    come with that release).
   - Unknown component keys fail, naming the component and the key.
 positional: _input, deployed, check_mode
 options:

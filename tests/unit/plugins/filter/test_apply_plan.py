@@ -51,8 +51,8 @@ def test_objects_are_grouped_per_field_manager_in_first_seen_order():
 
 def test_check_mode_plans_the_objects_of_a_component_with_a_release_still_to_install():
     plan = apply_plan([ISTIO, KEDA], ["istio-system/istio-base"], True)
-    assert [(p["what"], p["undeployed"]) for p in plan["planned"]] == [("Istio", ["istio-system/istiod"]),
-                                                                        ("KEDA", ["keda/keda"])]
+    planned = [(p["what"], p["undeployed"]) for p in plan["planned"]]
+    assert planned == [("Istio", ["istio-system/istiod"]), ("KEDA", ["keda/keda"])]
     assert plan["applied"] == []
     # Once every release is deployed, the objects go to the API server's dry run.
     deployed = ["istio-system/istio-base", "istio-system/istiod", "keda/keda"]
