@@ -44,8 +44,10 @@ lint: ## yamllint and ansible-lint (production profile)
 	yamllint --strict .
 	ansible-lint
 
-unit: ## pytest unit tests (modules, filters, inventories, pins)
-	pytest tests/unit
+# Two workers: the unit tests share nothing, and ansible-doc and the playbook syntax checks keep one core busy each.
+UNIT_WORKERS ?= 2
+unit: ## pytest unit tests (modules, filters, inventories, pins), UNIT_WORKERS at once
+	pytest -n $(UNIT_WORKERS) tests/unit
 
 # No --skip-test: every sanity test runs offline once scripts/setup has cached pip and primed ansible-test's venvs.
 sanity: ## ansible-test sanity on a copy of the collection (scripts/sanity; exceptions: tests/sanity/ignore-2.19.txt)
@@ -54,7 +56,7 @@ sanity: ## ansible-test sanity on a copy of the collection (scripts/sanity; exce
 # Two workers by default: each takes whole platforms (a module, or the add-on package), see tests/integration/conftest.py.
 INTEGRATION_WORKERS ?= 2
 integration: ## pytest integration tests (start their own local platforms on other ports), INTEGRATION_WORKERS at once
-	pytest -n $(INTEGRATION_WORKERS) --dist loadscope --durations=15 tests/integration
+	pytest -n $(INTEGRATION_WORKERS) --dist loadscope --durations=40 tests/integration
 
 molecule: ## molecule's default scenario: create, converge, idempotence, check, verify, destroy
 	molecule test -s default
