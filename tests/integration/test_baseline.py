@@ -207,7 +207,7 @@ def test_with_many_objects_the_apply_reads_first_and_still_finds_every_drift(pla
                               "-v", *args], env=platform["env"], cwd=root, capture_output=True, text=True, check=False)
         recap = re.search(r"triptrip-local\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", res.stdout)
         assert recap, [line[:600] for line in res.stdout.splitlines() if line.startswith(("fatal:", "failed:"))]
-        baseline = res.stdout.split("apply | Apply the cluster baseline]")[1].split("TASK [")[0]
+        baseline = res.stdout.split("objects | Apply the objects of the cluster baseline]")[1].split("TASK [")[0]
         in_sync = re.search(r'"in_sync": (\d+)', baseline)
         assert in_sync, baseline[:2000]
         return res, int(recap.group(1)), int(in_sync.group(1))

@@ -119,7 +119,7 @@ def test_check_after_the_aws_layer_plans_the_kubernetes_layer_on_the_new_cluster
     assert recap["failed"] == 0, res.stdout[-3000:]
     # The add-ons' custom resources need the CRDs their releases bring: with no release deployed, every add-on's are
     # planned by name, with the releases they wait for.
-    plan = re.search(r"Plan the custom resources whose CRDs come with releases still to install.*?\n(?:ok|changed): "
+    plan = re.search(r"Plan the objects whose CRDs come with releases still to install, of the add-ons\].*?\n(?:ok|changed): "
                      r"\[triptrip-local\] => \{\n\s+\"msg\": \"(.*?)\"\n", res.stdout, re.S)
     assert plan, res.stdout[-6000:]
     keda = r"KEDA: [^.]*ScaledObject/triptrip-queue-worker[^.]* would be applied \(releases not deployed yet: keda/keda\)"
