@@ -125,7 +125,7 @@ ENTRIES = (
 # Settings whose own names (the top-level keys) another preflight check already refuses, in its own words: an
 # unknown one is left to it (and not looked into here).
 NAMES_CHECKED_ELSEWHERE = (
-    # addon_errors (roles/platform/tasks/checks.yml): "platform_addons_overrides.<name>: unknown add-on; the add-ons are ..."
+    # addon_errors (roles/preflight/tasks/checks.yml): "platform_addons_overrides.<name>: unknown add-on; the add-ons are ..."
     "platform_addons",
     # The workloads' check (checks.yml): "platform_workloads_overrides: unknown workloads [...] (known: ...)"
     "platform_workloads",

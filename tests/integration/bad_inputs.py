@@ -350,7 +350,7 @@ CASES: list[Case] = [
          "platform_flows_extra[0].to.host must be a DNS name"),
     Case("flow-unknown-key", UNKNOWN_KEY, "a flow with `prot: TCP` (protocol misspelt)",
          {"platform_flows_extra": [dict(PARTNER_FLOW, prot="TCP")]}, "platform_flows_extra[0] has unknown keys"),
-    # --- input that holds (issue #25 item 7: roles/platform/tasks/checks_input.yml) ---------------------------
+    # --- input that holds (issue #25 item 7: roles/preflight/tasks/checks_input.yml) ---------------------------
     # YAML 1.1 numbers: the file's text is refused (once parsed, 0200 is just 128).
     Case("yaml-octal-disk-size", YAML_NUMBER, "disk size_gb 0200 unquoted (YAML 1.1 reads the octal 128)",
          groups(general={"disk": {"size_gb": Plain("0200")}}),

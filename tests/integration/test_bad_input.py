@@ -5,7 +5,7 @@ unknown keys, impossible sizes, malformed CIDRs and quantities, missing required
 names. For speed they share one inventory, one host per case (host_vars/<case>.yml over a copy of
 inventories/local), and one `ansible-playbook site.yml` run; hosts fail independently, so each case is judged on its
 own host: its recap must read changed=0 failed=1, its failure must come from the platform role in the first play
-(argument spec validation or an assert of roles/platform/tasks), and the message must name the variable. The copy
+(argument spec validation or an assert of roles/preflight/tasks), and the message must name the variable. The copy
 points AWS at a closed local port and the kubeconfig at a file that does not exist, so nothing could change even if
 preflight let a case through. A control host, unbroken, must pass preflight in a second, preflight-only run.
 
@@ -29,7 +29,7 @@ from summary import record
 SUITE = "bad input"
 CONTROL = "control-unbroken"
 PREFLIGHT_PLAY = "Validate the inventory before any change"
-PLATFORM_TASK = "triptrip.platform.platform : "
+PLATFORM_TASK = "triptrip.platform.preflight : "
 PLAY = re.compile(r"^PLAY \[(?P<name>.*)\] \*+$")
 TASK = re.compile(r"^TASK \[(?P<name>.*)\] \*+$")
 # fatal: [host]: FAILED! => {...}   or, for a loop, one line per failed item: failed: [host] (item=x) => {...}

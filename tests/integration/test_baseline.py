@@ -183,7 +183,7 @@ def test_bad_input_fails_in_preflight_naming_the_variable(platform, root, extra,
     recap = re.search(r"triptrip-local\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=1", res.stdout)
     assert recap and recap.group(1) == "0", res.stdout[-2000:]
     failed_task = re.findall(r"TASK \[([^\]]+)\]", res.stdout.split("fatal:")[0])[-1]
-    assert failed_task.startswith("triptrip.platform.platform :"), failed_task  # the first play, before any change
+    assert failed_task.startswith("triptrip.platform.preflight :"), failed_task  # the first play, before any change
     assert variable in res.stdout
     assert kubectl(platform, "get", "ns,resourcequota,limitrange,networkpolicy", "-A", "-o", "name").stdout == before
 

@@ -1,4 +1,4 @@
-"""Preflight's policy (roles/platform/tasks/policy.yml): the test generates broken inventories, one rule each, from
+"""Preflight's policy (roles/preflight/tasks/policy.yml): the test generates broken inventories, one rule each, from
 copies of the real ones, and runs site.yml with them. Each must stop in preflight, before the AWS layer starts,
 with a message that names the variable. The copies point AWS at a closed local port, so nothing could be changed
 even if preflight let one through."""
