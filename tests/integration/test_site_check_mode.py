@@ -1,10 +1,12 @@
 """site.yml on the local environment, on molecule's default scenario: --check on an empty account and cluster is a
-plan that changes nothing; molecule's converge builds the platform; a hand-made drift is reported by --check --diff
-and repaired by a run; then molecule's idempotence, check and verify, and its destroy at the end.
+plan that changes nothing; molecule's converge builds the platform; a hand-made drift is reported by molecule's
+check (with --diff) and repaired by a run; then molecule's idempotence and verify, and its destroy at the end.
 
 molecule's steps run here, between the checks that need the states in between (empty, AWS only, converged,
 drifted), instead of in a `molecule test` of their own: the same scenario and steps, one platform and one converge
-instead of two (`make molecule` still runs `molecule test` whole)."""
+instead of two (`make molecule` still runs `molecule test` whole). molecule's check runs on the drifted platform: a
+plan that lists exactly the drifts is also the check of the converged platform (every other task plans no change),
+so a second check run after the idempotence step would only repeat it."""
 
 from __future__ import annotations
 
@@ -21,17 +23,17 @@ from summary import record
 SCENARIO = "default"
 
 
-def molecule_step(root, platform, step):
+def molecule_step(root, platform, step, env=None):
     """One step of molecule's default scenario (molecule create, converge, ...) on this module's platform:
     (whether molecule reported it successful, its output without colours)."""
-    res = subprocess.run(["molecule", step, "-s", SCENARIO], cwd=root, env=platform["molecule_env"],
+    res = subprocess.run(["molecule", step, "-s", SCENARIO], cwd=root, env={**platform["molecule_env"], **(env or {})},
                          capture_output=True, text=True, check=False)
     out = re.sub(r"\x1b\[[0-9;]*m", "", res.stdout + res.stderr)
     return res.returncode == 0 and bool(re.search(rf"{step}: Executed: Successful", out)), out
 
 
-def molecule(root, platform, step):
-    ok, out = molecule_step(root, platform, step)
+def molecule(root, platform, step, env=None):
+    ok, out = molecule_step(root, platform, step, env)
     assert ok, out[-6000:]
     return out
 
@@ -176,7 +178,11 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
              "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"podSelector": {}}]}]}}
     subprocess.run([*kubectl, "apply", "-f", "-"], input=json.dumps(stale), text=True, env=platform["env"],
                    check=True, capture_output=True)
-    res, recap = playbook(root, platform, "--check", "--diff")
+    # molecule's check (site.yml --check), with the diff: ANSIBLE_DIFF_ALWAYS is ansible-playbook's --diff.
+    out = molecule(root, platform, "check", {"ANSIBLE_DIFF_ALWAYS": "true"})
+    found = re.search(r"triptrip-local\s+: ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", out)
+    assert found, out[-3000:]
+    recap = {"changed": int(found.group(1)), "failed": int(found.group(2))}
     drifts = {
         # Both baseline drifts are in the baseline's one apply (playbooks/cluster.yml sends it as one list); the
         # diff below names each object.
@@ -186,14 +192,14 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
         "eks_cluster : Create or converge the EKS cluster",
         "k8s_network_policies : prune | Remove the NetworkPolicies no flow gives",
     }
-    assert changed_tasks(res.stdout) == drifts and recap == {"changed": len(drifts), "failed": 0}, \
-        (changed_tasks(res.stdout), res.stdout[-3000:])
-    assert re.search(r'^\+\s+"pod-security.kubernetes.io/enforce": "restricted"', res.stdout, re.M), res.stdout[-3000:]
-    assert re.search(r"NetworkPolicy triptrip-web/default-deny-all", res.stdout), res.stdout[-3000:]
+    assert changed_tasks(out) == drifts and recap == {"changed": len(drifts), "failed": 0}, \
+        (changed_tasks(out), out[-3000:])
+    assert re.search(r'^\+\s+"pod-security.kubernetes.io/enforce": "restricted"', out, re.M), out[-3000:]
+    assert re.search(r"NetworkPolicy triptrip-web/default-deny-all", out), out[-3000:]
     # Without the helm-diff plugin, kubernetes.core.helm tells which release would change, not how.
-    assert re.search(r"^changed: \[triptrip-local\] => \(item=metrics-server \S*3\.13\.0\S*\)$", res.stdout, re.M), \
-        res.stdout[-6000:]
-    assert re.search(r'^-\s+"logging_types": \[\],$', res.stdout, re.M), res.stdout[-3000:]
+    assert re.search(r"^changed: \[triptrip-local\] => \(item=metrics-server \S*3\.13\.0\S*\)$", out, re.M), \
+        out[-6000:]
+    assert re.search(r'^-\s+"logging_types": \[\],$', out, re.M), out[-3000:]
     ns = kubectl_json(platform, "get", "namespace", "triptrip-api")
     assert "pod-security.kubernetes.io/enforce" not in ns["metadata"]["labels"]  # --check changed nothing
     assert not eks.describe_cluster(name="triptrip-local")["cluster"]["logging"]["clusterLogging"][0]["enabled"]
@@ -218,8 +224,7 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
     assert held, out[-6000:]
 
 
-def test_molecule_check_and_verify_hold_on_the_converged_platform(root, platform):
-    molecule(root, platform, "check")
+def test_molecule_verify_holds_on_the_converged_platform(root, platform):
     out = molecule(root, platform, "verify")
     assert re.search(r"triptrip-local\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", out), out[-3000:]
 
