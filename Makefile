@@ -69,7 +69,7 @@ test: setup ## Everything CI runs
 	$(MAKE) --no-print-directory --output-sync=target --jobs=4 lint unit sanity integration-live
 
 integration-live:
-	+@$(MAKE) --no-print-directory integration
+	+@$(MAKE) --no-print-directory --output-sync=none integration
 
 BENCH_ARGS ?=
 bench: ## Performance benchmark (not part of test): ours against the kubectl/helm floor, AWS calls, growth (bench/results/)
