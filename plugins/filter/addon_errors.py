@@ -19,7 +19,7 @@ description:
   - Checks that every key of C(platform_addons_overrides) names a known add-on; each add-on's C(enabled), C(chart),
     C(version) (a chart version such as C(1.30.0)), C(repository), C(namespace) and C(values); that the weights
     of Istio's C(traffic.routes) sum to 100; and that cluster-autoscaler's C(image_tag) has the cluster's minor.
-positional: _input, overrides, known, kubernetes_version, variable
+positional: _input, overrides, known, kubernetes_version, variable, own
 options:
   _input:
     description: Add-ons by name, as C(platform_addons).
@@ -41,6 +41,14 @@ options:
     description: The variable name used in the messages.
     type: str
     default: platform_addons
+  own:
+    description:
+      - The add-ons whose settings are variables of their roles (C(addon_<name>_<key>), the
+        C(triptrip.platform.addon_settings) lookup's keys). Their messages name those variables, and a key of
+        C(platform_addons_overrides) naming one of them is refused with the variables to set instead.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -66,14 +74,21 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 URL = re.compile(r"^(https?|oci)://[^\s]+$")
 
 
-def addon_errors(addons, overrides=None, known=None, kubernetes_version="", variable="platform_addons"):
+def addon_errors(addons, overrides=None, known=None, kubernetes_version="", variable="platform_addons", own=None):
     """One sentence per invalid value of the add-ons, each naming the variable, the value and the rule."""
     errors = []
-    known = list(known if known is not None else addons)
+    own = list(own or [])
+    known = list(known if known is not None else addons) + own
+    for key in sorted(set(overrides or {}) & set(own)):
+        errors.append(f"platform_addons_overrides.{key}: {key}'s settings are variables of their own: set "
+                      f"addon_{key}_<setting> instead (roles/addon_{key}/defaults/main.yml lists them)")
     for key in sorted(set(overrides or {}) - set(known)):
         errors.append(f"platform_addons_overrides.{key}: unknown add-on; the add-ons are {', '.join(sorted(known))}")
     for name, addon in sorted((addons or {}).items()):
         path = f"{variable}.{name}"
+        if name in own:
+            errors.extend(_own(name, addon, kubernetes_version))
+            continue
         if name not in known:
             errors.append(f"{path}: unknown add-on; the add-ons are {', '.join(sorted(known))}")
             continue
@@ -99,6 +114,12 @@ def addon_errors(addons, overrides=None, known=None, kubernetes_version="", vari
         if check:
             errors.extend(check(path, addon, kubernetes_version))
     return errors
+
+
+def _own(name, addon, kubernetes_version):
+    """The same rules for an add-on whose settings are variables addon_<name>_<key>: the messages name those."""
+    errors = addon_errors({name: addon}, known=[name], kubernetes_version=kubernetes_version, variable="\0")
+    return [error.replace(f"\0.{name}.", f"addon_{name}_").replace(f"\0.{name}", f"addon_{name}_*") for error in errors]
 
 
 def _weights(path, routes):

@@ -39,6 +39,10 @@ options:
     description:
       - The settings by name (such as C(platform_addons)), each a mapping of C(base) (C(<name>_base)) and
         C(overrides) (C(<name>_overrides)), as templated by the play.
+      - An add-on whose settings are variables of its role (the C(triptrip.platform.addon_settings) lookup with
+        C(schema=true)) comes as C(platform_addons.<name>) with C(prefix) (C(addon_<name>_)) besides: C(base) is the
+        role's defaults and C(overrides) every variable of the host with the prefix, and each error names the
+        variable (C(addon_metrics_server_replicas)).
     type: dict
     required: true
   optional:
@@ -232,18 +236,24 @@ def _hint(value, default, expected):
 
 
 class _Walk:
-    def __init__(self, name, optional):
+    def __init__(self, name, optional, prefix=None):
         self.name = name
         self.optional = optional
         self.errors = []
+        # A role's settings as variables: path [platform_addons, <name>, <key>, ...] is written <prefix><key>.<...>.
+        self.prefix = prefix
+        self.depth = len(name.split("."))
 
     def over_path(self, path):
-        """Where the key is written: the override, <name>_overrides.<keys>."""
+        """Where the key is written: the override, <name>_overrides.<keys>, or the variable <prefix><key>.<keys>."""
+        if self.prefix:
+            return ".".join([self.prefix + str(path[self.depth]), *map(str, path[self.depth + 1:])])
         return ".".join([f"{self.name}_overrides", *map(str, path[1:])])
 
-    @staticmethod
-    def merged_path(path):
-        """Where the key lands: the merged setting, <name>.<keys>."""
+    def merged_path(self, path):
+        """Where the key lands: the merged setting, <name>.<keys> (a variable of its own: where it is written)."""
+        if self.prefix and len(path) > self.depth:
+            return self.over_path(path)
         return ".".join(map(str, path))
 
     def type_error(self, path, value, default):
@@ -286,6 +296,12 @@ class _Walk:
     def unknown(self, path, key, template):
         known = sorted(map(str, template))
         close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+        if self.prefix and len(path) == self.depth:
+            suggestion = f", did you mean {self.prefix}{close[0]}?" if close else ""
+            role = self.prefix.rstrip("_")
+            self.errors.append(f"{self.prefix}{key}: unknown setting{suggestion} (roles/{role}/defaults/main.yml sets "
+                               f"{self.prefix}<{', '.join(known)}>)")
+            return
         suggestion = f", did you mean {close[0]}?" if close else ""
         self.errors.append(f"{self.over_path([*path, key])}: unknown key{suggestion} ({self.merged_path(path)} takes "
                            f"{', '.join(known) if known else 'no keys'})")
@@ -302,8 +318,9 @@ def settings_errors(settings, optional=None):
         if not isinstance(overrides, dict) or not isinstance(base, dict):
             errors.append(f"{name}_overrides={_show(overrides)}: must be a mapping merged over {name}_base")
             continue
-        walk = _Walk(name, extra)
-        walk.mapping([name], overrides, base)
+        prefix = pair.get("prefix")
+        walk = _Walk(name, extra, prefix)
+        walk.mapping(name.split(".") if prefix else [name], overrides, base)
         errors.extend(walk.errors)
     return errors
 

@@ -16,7 +16,8 @@ import yaml
 INPUT_TASK = "triptrip.platform.preflight : checks_input | Check the inventory's YAML, keys, types and manifest names"
 # One case of each rule (YAML 1.1 numbers, types, unknown keys, manifest names), and the control host.
 CASE_IDS = ["yaml-octal-disk-size", "yaml-sexagesimal-timeout", "type-addon-enabled-false-string", "unknown-istio-rotues",
-            "unknown-new-node-group-taint", "name-istio-service-newline", "name-priority-value-injection"]
+            "unknown-new-node-group-taint", "name-istio-service-newline", "name-priority-value-injection",
+            "type-addon-own-enabled-string", "unknown-addon-own-setting", "unknown-addon-own-nested-key"]
 CONTROL = "control-unbroken"
 FAILURE = re.compile(r"^(?:fatal|failed): \[(?P<host>[^\]]+)\].*? => (?P<result>\{.*\})$")
 TASK = re.compile(r"^TASK \[(?P<name>.*)\] \*+$")

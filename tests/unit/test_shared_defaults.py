@@ -85,7 +85,9 @@ def test_the_platform_role_merges_each_setting_as_group_vars_defines_it(root):
     merged = next(t["ansible.builtin.set_fact"] for t in settle if "ansible.builtin.set_fact" in t)
     assert sorted(defined) == sorted(MERGED)
     for name in MERGED:
-        assert defined[name] == f"{{{{ {name}_base | combine({name}_overrides, recursive=True) }}}}", name
+        # platform_addons adds the add-ons whose roles hold their settings (the addon_settings lookup).
+        more = " | combine(lookup('triptrip.platform.addon_settings'))" if name == "platform_addons" else ""
+        assert " ".join(defined[name].split()) == f"{{{{ {name}_base | combine({name}_overrides, recursive=True){more} }}}}", name
         assert merged[name] == defined[name], name
     # The only other merged-style settings of group_vars/all are listed above: a new one is merged too, or said why not.
     combined = {k for p in (root / "group_vars" / "all").glob("*.yml")
@@ -96,10 +98,17 @@ def test_the_platform_role_merges_each_setting_as_group_vars_defines_it(root):
 
 def test_the_platform_role_links_every_shared_defaults_file(root):
     """roles/platform/defaults/main holds one link per file of group_vars/all (a link to the folder would fail
-    ansible-test's symlinks test): a file added there without its link would be missing from every play below
-    playbooks/."""
-    shared = sorted(p.name for p in (root / "group_vars/all").iterdir())
+    ansible-test's symlinks test), and one per add-on role that holds its settings (addon_<name>.yml, to the role's
+    defaults: every play's readers of all add-ons need them): a file without its link would be missing from every
+    play below playbooks/."""
+    targets = {p.name: p for p in (root / "group_vars/all").iterdir()}
+    for role in (root / "roles").glob("addon_*"):
+        defaults = role / "defaults/main.yml"
+        if f"{role.name}_enabled:" in defaults.read_text():
+            assert f"{role.name}.yml" not in targets, f"{role.name}'s settings live in its role and group_vars/all"
+            targets[f"{role.name}.yml"] = defaults
+    assert "addon_metrics_server.yml" in targets and targets["addon_metrics_server.yml"].parent.name == "defaults"
     links = root / "roles/platform/defaults/main"
-    assert sorted(p.name for p in links.iterdir()) == shared
-    for name in shared:
-        assert (links / name).is_symlink() and (links / name).resolve() == (root / "group_vars/all" / name).resolve()
+    assert sorted(p.name for p in links.iterdir()) == sorted(targets)
+    for name, target in targets.items():
+        assert (links / name).is_symlink() and (links / name).resolve() == target.resolve(), name

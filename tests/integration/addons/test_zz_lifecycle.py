@@ -120,7 +120,7 @@ def test_verify_reads_each_release_back_against_what_the_roles_compute(addons):
     assert res.returncode == 0 and recap(res.stdout)["changed"] == 0, res.stdout[-3000:]
     # The inventory now says 3 replicas (the cluster runs 2) and VPA off (its release still runs): verify names both
     # releases and changes nothing.
-    drifted = '{"platform_addons_overrides": {"metrics_server": {"replicas": 3}, "vpa": {"enabled": false}}}'
+    drifted = '{"addon_metrics_server_replicas": 3, "platform_addons_overrides": {"vpa": {"enabled": false}}}'
     res = addons.playbook(*verify, "-e", drifted, playbook="playbooks/verify.yml")
     assert res.returncode != 0, res.stdout[-3000:]
     out = " ".join(res.stdout.split())
@@ -132,7 +132,7 @@ def test_verify_reads_each_release_back_against_what_the_roles_compute(addons):
 
 def test_changing_one_value_upgrades_only_that_release(addons):
     before = revisions(addons)
-    res = addons.playbook("-e", '{"platform_addons_overrides": {"metrics_server": {"replicas": 3}}}', playbook=ADDONS)
+    res = addons.playbook("-e", '{"addon_metrics_server_replicas": 3}', playbook=ADDONS)
     assert res.returncode == 0, res.stdout[-3000:]
     after = revisions(addons)
     assert after["metrics-server"][1] == before["metrics-server"][1] + 1
@@ -152,7 +152,7 @@ def test_changing_one_version_upgrades_only_that_release(addons, root):
                              env=addons.env, capture_output=True, text=True, check=False)
     assert package.returncode == 0, package.stderr
     before = revisions(addons)
-    res = addons.playbook("-e", '{"platform_addons_overrides": {"metrics_server": {"version": "3.13.1"}}}', playbook=ADDONS)
+    res = addons.playbook("-e", '{"addon_metrics_server_version": "3.13.1"}', playbook=ADDONS)
     assert res.returncode == 0, res.stdout[-3000:]
     after = revisions(addons)
     assert after["metrics-server"] == ("metrics-server-3.13.1", before["metrics-server"][1] + 1)

@@ -1,0 +1,89 @@
+"""triptrip.platform.addon_settings and the checks of an add-on whose role holds its settings (issue #25 item 2):
+which add-ons do is read from the roles, each setting is one variable addon_<name>_<key>, and preflight holds those
+variables to the role's defaults (settings_errors) and to the add-on rules (addon_errors), naming the variable.
+The lookup itself runs end to end in tests/unit/test_input_preflight.py (validate.yml on broken inventories)."""
+
+from __future__ import annotations
+
+import yaml
+
+from ansible_collections.triptrip.platform.plugins.filter.addon_errors import addon_errors
+from ansible_collections.triptrip.platform.plugins.filter.settings_errors import settings_errors
+from ansible_collections.triptrip.platform.plugins.lookup.addon_settings import host_names, role_settings
+
+PREFIX = "addon_metrics_server_"
+
+
+def entry(base, overrides):
+    return {"platform_addons.metrics_server": {"base": base, "overrides": overrides, "prefix": PREFIX}}
+
+
+def test_every_add_on_has_its_settings_in_exactly_one_place(root):
+    own = role_settings(root / "roles")
+    assert own["metrics_server"]["replicas"] == 2 and own["metrics_server"]["enabled"] is True
+    shared = yaml.safe_load((root / "group_vars/all/addons.yml").read_text())["platform_addons_base"]
+    roles = sorted(p.name[len("addon_"):] for p in (root / "roles").glob("addon_*"))
+    assert sorted([*own, *shared]) == roles
+    assert not set(own) & set(shared)
+    for name in own:
+        assert not (root / f"group_vars/all/addon_{name}.yml").exists(), name
+        assert not (root / f"playbooks/addons/{name}.yml").exists(), name
+
+
+def test_only_a_role_whose_defaults_set_enabled_holds_its_settings(tmp_path):
+    for role, text in {"addon_a": "addon_a_enabled: true\naddon_a_replicas: 2\n", "addon_b": "addon_b_state: present\n",
+                       "k8s_c": "k8s_c_enabled: true\n"}.items():
+        (tmp_path / role / "defaults").mkdir(parents=True)
+        (tmp_path / role / "defaults" / "main.yml").write_text(text)
+    assert role_settings(tmp_path) == {"a": {"enabled": True, "replicas": 2}}
+
+
+def test_no_add_on_name_is_the_start_of_another_s_variables(root):
+    # addon_<a>_* would take addon_<a>_<b>_* for its own settings (and refuse them as unknown).
+    names = [p.name for p in (root / "roles").glob("addon_*")]
+    assert not [(a, b) for a in names for b in names if a != b and b.startswith(a + "_")]
+
+
+def test_the_host_s_variables_are_every_prefixed_one_but_the_published_result():
+    variables = {"addon_x_enabled": True, "addon_x_replicsa": 3, "addon_x_out": {}, "addon_xy_enabled": True,
+                 "__addon_x_values": {}, "platform_x": 1}
+    assert host_names("x", variables) == ["addon_x_enabled", "addon_x_replicsa"]
+
+
+def test_the_defaults_pass_and_a_quoted_number_is_refused_naming_the_variable(root):
+    base = role_settings(root / "roles")["metrics_server"]
+    assert settings_errors(entry(base, dict(base))) == []
+    assert settings_errors(entry(base, {**base, "replicas": "3"})) == [
+        'addon_metrics_server_replicas="3" is a string, but addon_metrics_server_replicas takes a whole number '
+        '(default 2): write 3 without quotes']
+    assert settings_errors(entry(base, {**base, "enabled": "false"}))[0].startswith(
+        'addon_metrics_server_enabled="false" is a string, but addon_metrics_server_enabled takes true or false')
+
+
+def test_a_misspelt_variable_and_a_misspelt_nested_key_are_refused_with_the_closest_known_one(root):
+    base = role_settings(root / "roles")["metrics_server"]
+    (typo,) = settings_errors(entry(base, {**base, "replicsa": 3}))
+    assert typo.startswith("addon_metrics_server_replicsa: unknown setting, did you mean addon_metrics_server_replicas? "
+                           "(roles/addon_metrics_server/defaults/main.yml sets addon_metrics_server_<chart, enabled,")
+    (nested,) = settings_errors(entry(base, {**base, "resources": {"requests": {"cpu": "1"}, "limtis": {}}}))
+    assert nested == ("addon_metrics_server_resources.limtis: unknown key, did you mean limits? "
+                      "(addon_metrics_server_resources takes limits, requests)")
+
+
+def test_chart_values_stay_open(root):
+    base = role_settings(root / "roles")["metrics_server"]
+    assert settings_errors(entry(base, {**base, "values": {"args": ["--kubelet-insecure-tls"], "any": {"x": 1}}})) == []
+
+
+def test_the_add_on_rules_name_the_variables():
+    addon = {"enabled": True, "chart": "metrics-server", "version": "latest", "repository": "https://example.org/charts",
+             "namespace": "kube-system", "values": {}}
+    assert addon_errors({"metrics_server": addon}, known=[], own=["metrics_server"]) == [
+        "addon_metrics_server_version='latest': must be a chart version such as 1.30.0"]
+    assert addon_errors({"metrics_server": {**addon, "version": "3.13.0"}}, known=[], own=["metrics_server"]) == []
+
+
+def test_the_old_way_of_setting_them_is_refused_with_the_new_one():
+    errors = addon_errors({}, overrides={"metrics_server": {"replicas": 3}}, known=[], own=["metrics_server"])
+    assert errors == ["platform_addons_overrides.metrics_server: metrics_server's settings are variables of their own: "
+                      "set addon_metrics_server_<setting> instead (roles/addon_metrics_server/defaults/main.yml lists them)"]
