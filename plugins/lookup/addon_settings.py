@@ -74,10 +74,18 @@ def role_settings(roles: Path = ROLES) -> dict:
     return found
 
 
-def host_names(name: str, variables) -> list[str]:
-    """The host's variables named addon_<name>_*, but the role's published result (addon_<name>_out)."""
+@functools.lru_cache(maxsize=None)
+def role_wiring(name: str, roles: Path = ROLES) -> frozenset:
+    """The names of the role's vars/main.yml: what the platform gives the role (an IRSA role's ARN), not settings."""
+    path = roles / f"addon_{name}" / "vars" / "main.yml"
+    return frozenset(yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else frozenset()
+
+
+def host_names(name: str, variables, wiring=frozenset()) -> list[str]:
+    """The host's variables named addon_<name>_*, but the role's published result (addon_<name>_out) and what the
+    platform gives the role (its vars/main.yml, visible where the play imports the role)."""
     prefix = f"addon_{name}_"
-    return sorted(v for v in variables if v.startswith(prefix) and v != f"{prefix}out")
+    return sorted(v for v in variables if v.startswith(prefix) and v != f"{prefix}out" and v not in wiring)
 
 
 class LookupModule(LookupBase):
@@ -88,7 +96,7 @@ class LookupModule(LookupBase):
         result = {}
         for name, defaults in role_settings().items():
             prefix = f"addon_{name}_"
-            names = host_names(name, variables) if schema else [prefix + key for key in defaults]
+            names = host_names(name, variables, role_wiring(name)) if schema else [prefix + key for key in defaults]
             values = {n[len(prefix):]: self._templar.template(variables[n]) for n in names if n in variables}
             result[f"platform_addons.{name}" if schema else name] = (
                 {"base": defaults, "overrides": values, "prefix": prefix} if schema else values)

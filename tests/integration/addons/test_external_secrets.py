@@ -65,7 +65,8 @@ def test_the_database_credentials_are_the_specs_from_this_environments_secret(ad
 
 
 def test_the_operator_may_reach_aws_and_the_control_plane_its_webhook(addons):
-    # From the flow catalog (group_vars/all/addon_external_secrets.yml), applied by the cluster baseline.
+    # From the flow catalog (addon_external_secrets_flows, roles/addon_external_secrets/defaults/main.yml), applied by
+    # the cluster baseline.
     egress = addons.get("networkpolicy", "flow-external-secrets-secrets-manager-out", NS)
     assert egress["metadata"]["annotations"]["triptrip.io/flow"] == "external_secrets/secrets-manager"
     assert egress["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "external-secrets"}}

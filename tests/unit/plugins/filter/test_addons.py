@@ -9,6 +9,7 @@ import yaml
 
 from ansible_collections.triptrip.platform.plugins.filter.addon_chart import addon_chart
 from ansible_collections.triptrip.platform.plugins.filter.addon_errors import addon_errors
+from ansible_collections.triptrip.platform.plugins.lookup.addon_settings import role_settings
 
 ADDON = {"enabled": True, "chart": "istiod", "version": "1.30.0",
          "repository": "https://istio-release.storage.googleapis.com/charts", "namespace": "istio-system", "values": {},
@@ -17,11 +18,13 @@ ADDON = {"enabled": True, "chart": "istiod", "version": "1.30.0",
 
 @pytest.fixture(scope="module")
 def shipped(root):
-    """Every add-on as group_vars/all/addon_*.yml declares it."""
+    """Every add-on as group_vars/all/addon_*.yml or its role's defaults (addon_<name>_*) declares it."""
     addons = {}
     for path in sorted((root / "group_vars" / "all").glob("addon_*.yml")):
         for name, addon in yaml.safe_load(path.read_text()).items():
             addons[name.removeprefix("platform_addon_")] = addon
+    addons.update(role_settings(root / "roles"))
+    assert len(addons) == len(list((root / "roles").glob("addon_*")))
     return addons
 
 

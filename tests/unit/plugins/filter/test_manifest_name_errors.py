@@ -10,15 +10,18 @@ import pytest
 import yaml
 
 from ansible_collections.triptrip.platform.plugins.filter.manifest_name_errors import PATHS, _values, manifest_name_errors
+from ansible_collections.triptrip.platform.plugins.lookup.addon_settings import role_settings
 
 
 @pytest.fixture(scope="module")
 def settings(root):
-    """The merged settings the preflight hands the filter, from group_vars/all (templates rendered by hand)."""
+    """The merged settings the preflight hands the filter, from group_vars/all and the add-on roles' defaults (templates
+    rendered by hand)."""
     merged = {}
     for path in sorted((root / "group_vars" / "all").glob("*.yml")):
         merged.update(yaml.safe_load(path.read_text()) or {})
     addons = {name: copy.deepcopy(merged[f"platform_addon_{name}"]) for name in merged["platform_addons_base"]}
+    addons.update(copy.deepcopy(role_settings(root / "roles")))  # the add-ons whose roles hold their settings
     addons["fluent_bit"]["cloudwatch"].update(region="ap-northeast-1", log_group="/aws/eks/triptrip-production/containers")
     return {"platform_addons": addons, "platform_workloads": merged["platform_workloads_base"],
             "platform_storage_class": merged["platform_storage_class"],

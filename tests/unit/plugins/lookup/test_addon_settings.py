@@ -9,7 +9,7 @@ import yaml
 
 from ansible_collections.triptrip.platform.plugins.filter.addon_errors import addon_errors
 from ansible_collections.triptrip.platform.plugins.filter.settings_errors import settings_errors
-from ansible_collections.triptrip.platform.plugins.lookup.addon_settings import host_names, role_settings
+from ansible_collections.triptrip.platform.plugins.lookup.addon_settings import host_names, role_settings, role_wiring
 
 PREFIX = "addon_metrics_server_"
 
@@ -48,6 +48,15 @@ def test_the_host_s_variables_are_every_prefixed_one_but_the_published_result():
     variables = {"addon_x_enabled": True, "addon_x_replicsa": 3, "addon_x_out": {}, "addon_xy_enabled": True,
                  "__addon_x_values": {}, "platform_x": 1}
     assert host_names("x", variables) == ["addon_x_enabled", "addon_x_replicsa"]
+
+
+def test_what_the_platform_gives_a_role_is_not_taken_for_a_misspelt_setting(root):
+    # A play that imports the role (addons.yml run alone) sees its vars/main.yml before preflight runs.
+    wiring = role_wiring("external_secrets", root / "roles")
+    assert wiring == {"addon_external_secrets_role_arn", "addon_external_secrets_region"}
+    variables = {"addon_external_secrets_enabled": True, "addon_external_secrets_role_arn": "", "addon_external_secrets_regoin": "x"}
+    assert host_names("external_secrets", variables, wiring) == ["addon_external_secrets_enabled", "addon_external_secrets_regoin"]
+    assert not set(wiring) & {f"addon_external_secrets_{key}" for key in role_settings(root / "roles")["external_secrets"]}
 
 
 def test_the_defaults_pass_and_a_quoted_number_is_refused_naming_the_variable(root):
