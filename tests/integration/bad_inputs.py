@@ -298,7 +298,7 @@ CASES: list[Case] = [
     Case("version-pod-security", BAD_VERSION, "Pod Security version 1.35 (v1.35 expected)",
          {"platform_pod_security_version": "1.35"}, "platform_pod_security_version"),
     Case("version-addon-latest", BAD_VERSION, "add-on chart version latest",
-         {"platform_addons_overrides": {"vpa": {"version": "latest"}}}, "platform_addons.vpa.version"),
+         {"addon_vpa_version": "latest"}, "addon_vpa_version='latest'"),
     Case("version-autoscaler-tag", BAD_VERSION, "cluster-autoscaler image_tag latest",
          {"platform_addons_overrides": {"cluster_autoscaler": {"image_tag": "latest"}}},
          "platform_addons.cluster_autoscaler.image_tag"),

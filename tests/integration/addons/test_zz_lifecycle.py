@@ -120,7 +120,7 @@ def test_verify_reads_each_release_back_against_what_the_roles_compute(addons):
     assert res.returncode == 0 and recap(res.stdout)["changed"] == 0, res.stdout[-3000:]
     # The inventory now says 3 replicas (the cluster runs 2) and VPA off (its release still runs): verify names both
     # releases and changes nothing.
-    drifted = '{"addon_metrics_server_replicas": 3, "platform_addons_overrides": {"vpa": {"enabled": false}}}'
+    drifted = '{"addon_metrics_server_replicas": 3, "addon_vpa_enabled": false}'
     res = addons.playbook(*verify, "-e", drifted, playbook="playbooks/verify.yml")
     assert res.returncode != 0, res.stdout[-3000:]
     out = " ".join(res.stdout.split())

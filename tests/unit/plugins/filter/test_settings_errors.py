@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from ansible_collections.triptrip.platform.plugins.filter.settings_errors import ENTRIES, OPEN, OPTIONAL, settings_errors
+from ansible_collections.triptrip.platform.plugins.lookup.addon_settings import role_settings
 
 MERGED = ["platform_addons", "platform_ecr_repositories", "platform_eks_addons", "platform_irsa_roles", "platform_node_groups",
           "platform_resource_quotas", "platform_workloads"]
@@ -132,10 +133,14 @@ def test_an_unknown_key_is_refused_with_the_closest_known_one(defaults, setting,
     assert len(got) == 1 and got[0].startswith(message), got
 
 
-def test_an_unknown_key_far_from_every_known_one_suggests_nothing(defaults):
-    got = errors(defaults, platform_addons={"vpa": {"zzz": 1}})
-    assert got == ["platform_addons_overrides.vpa.zzz: unknown key (platform_addons.vpa takes autoscalers, chart, "
-                   "components, enabled, namespace, priority_class, repository, values, version)"]
+def test_an_unknown_key_far_from_every_known_one_suggests_nothing(root, defaults):
+    (got,) = errors(defaults, platform_addons={"keda": {"zzz": 1}})
+    assert got.startswith("platform_addons_overrides.keda.zzz: unknown key (platform_addons.keda takes ") and "mean" not in got
+    # The same for an add-on whose role holds its settings, as variables.
+    base = role_settings(root / "roles")["vpa"]
+    assert settings_errors({"platform_addons.vpa": {"base": base, "overrides": {**base, "zzz": 1}, "prefix": "addon_vpa_"}}) == [
+        "addon_vpa_zzz: unknown setting (roles/addon_vpa/defaults/main.yml sets addon_vpa_<autoscalers, chart, components, "
+        "enabled, namespace, priority_class, repository, values, version>)"]
 
 
 @pytest.mark.parametrize("setting, override", [
