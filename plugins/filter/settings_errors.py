@@ -40,7 +40,7 @@ options:
       - The settings by name (such as C(platform_addons)), each a mapping of C(base) (C(<name>_base)) and
         C(overrides) (C(<name>_overrides)), as templated by the play.
       - An add-on whose settings are variables of its role (the C(triptrip.platform.addon_settings) lookup with
-        C(schema=true)) comes as C(platform_addons.<name>) with C(prefix) (C(addon_<name>_)) besides: C(base) is the
+        C(schema=true)) comes as C(platform_addons.<name>) with C(prefix) (C(addon_<name>_)) besides; C(base) is the
         role's defaults and C(overrides) every variable of the host with the prefix, and each error names the
         variable (C(addon_metrics_server_replicas)).
     type: dict
