@@ -5,6 +5,9 @@ The lookup itself runs end to end in tests/unit/test_input_preflight.py (validat
 
 from __future__ import annotations
 
+import importlib.util
+from importlib.machinery import SourceFileLoader
+
 import yaml
 
 from ansible_collections.triptrip.platform.plugins.filter.addon_errors import addon_errors
@@ -96,3 +99,21 @@ def test_the_old_way_of_setting_them_is_refused_with_the_new_one():
     errors = addon_errors({}, overrides={"metrics_server": {"replicas": 3}}, known=[], own=["metrics_server"])
     assert errors == ["platform_addons_overrides.metrics_server: metrics_server's settings are variables of their own: "
                       "set addon_metrics_server_<setting> instead (roles/addon_metrics_server/defaults/main.yml lists them)"]
+
+
+def _localenv(root):
+    loader = SourceFileLoader("triptrip_localenv", str(root / "scripts/localenv"))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("triptrip_localenv", loader))
+    loader.exec_module(module)
+    return module
+
+
+def test_the_local_chart_mirror_packages_every_add_on_s_pinned_chart(root):
+    # scripts/localenv packages the test doubles at the pinned versions: an add-on whose pin it did not read would be
+    # missing from the mirror, and the local platform's first install of it would fail (helm: path not found).
+    pins = _localenv(root).pinned_charts()
+    own = role_settings(root / "roles")
+    for name, settings in own.items():
+        assert pins.get(settings["chart"]) == str(settings["version"]), name
+    shared = yaml.safe_load((root / "group_vars/all/addons.yml").read_text())["platform_addons_base"]
+    assert len({chart for chart in pins}) >= len(own) + len(shared)
