@@ -116,4 +116,4 @@ def test_the_local_chart_mirror_packages_every_add_on_s_pinned_chart(root):
     for name, settings in own.items():
         assert pins.get(settings["chart"]) == str(settings["version"]), name
     shared = yaml.safe_load((root / "group_vars/all/addons.yml").read_text())["platform_addons_base"]
-    assert len({chart for chart in pins}) >= len(own) + len(shared)
+    assert len(set(pins)) >= len(own) + len(shared)
