@@ -35,6 +35,12 @@ LIMIT_RANGE = {"default_request": {"cpu": "100m", "memory": "128Mi"}, "default":
                "max": {"cpu": "8", "memory": "32Gi"}}
 RBAC_GROUPS = {"platform_admins": "triptrip:platform-admins", "developers": "triptrip:developers",
                "auditors": "triptrip:auditors"}
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+
+
+def role_default(name: str, key: str):
+    """An add-on setting's default, from its role (a case that breaks one key of a dict sets the whole variable)."""
+    return copy.deepcopy(yaml.safe_load((ROLES / f"addon_{name}" / "defaults" / "main.yml").read_text())[f"addon_{name}_{key}"])
 
 
 @dataclass(frozen=True)
@@ -428,7 +434,8 @@ CASES: list[Case] = [
              {"name": "canary", "labels": {"version": "canary"}}]}}}},
          "platform_addons.istio.traffic.subsets[0].labels.version="),
     Case("name-ingress-host-url", BAD_NAME, "ALB Ingress host written as a URL",
-         {"platform_addons_overrides": {"aws_load_balancer_controller": {"ingress": {"hosts": ["https://api.triptrip.com/"]}}}},
+         {"addon_aws_load_balancer_controller_ingress": {**role_default("aws_load_balancer_controller", "ingress"),
+                                                         "hosts": ["https://api.triptrip.com/"]}},
          "platform_addons.aws_load_balancer_controller.ingress.hosts[0]="),
     Case("name-workload-release-upper", BAD_NAME, "workload release TripTrip-API (upper case)",
          {"platform_workloads_overrides": {"api": {"release": "TripTrip-API"}}}, 'platform_workloads.api.release="TripTrip-API"'),

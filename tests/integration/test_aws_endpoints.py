@@ -7,16 +7,21 @@ load balancer's scheme: internal, as the preflight requires in this mode (test_a
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 import readiness
 from awsmoto import Moto, changed_items, create_app_secrets, run_playbook
 from summary import record
 
 CLUSTER = "triptrip-production"
 REGION = "ap-northeast-1"
-ENDPOINTS_MODE = ["-e", json.dumps({"platform_network_egress": "endpoints", "platform_addons_overrides": {
-    "aws_load_balancer_controller": {"ingress": {"scheme": "internal"}}}})]
+# An internal ALB: with no public subnets an internet-facing one has nowhere to go (preflight says so).
+INGRESS = yaml.safe_load((Path(__file__).resolve().parents[2] / "roles/addon_aws_load_balancer_controller/defaults/main.yml")
+                         .read_text())["addon_aws_load_balancer_controller_ingress"]
+ENDPOINTS_MODE = ["-e", json.dumps({"platform_network_egress": "endpoints",
+                                    "addon_aws_load_balancer_controller_ingress": {**INGRESS, "scheme": "internal"}})]
 
 _MOTO = Moto("aws_endpoints")
 aws = _MOTO.client

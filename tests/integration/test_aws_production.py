@@ -374,7 +374,7 @@ BAD_INPUT = [
     ({"platform_network_nat_gateways": 0}, "platform_network_nat_gateways=0 must be a whole number from 1"),
     ({"platform_network_nat_gateways": 4}, "platform_network_nat_gateways=4 must be a whole number from 1"),
     ({"platform_network_egress": "endpoints"},
-     "platform_addons.aws_load_balancer_controller.ingress triptrip-public (scheme=internet-facing) is internet-facing"),
+     "addon_aws_load_balancer_controller_ingress triptrip-public (scheme=internet-facing) is internet-facing"),
     ({"platform_secrets_replica_regions": ["ap-northeast-1"]},
      'platform_secrets_replica_regions=[\\"ap-northeast-1\\"] region names other than the cluster\'s own'),
     ({"platform_secrets_replica_regions": ["osaka"]}, 'platform_secrets_replica_regions=[\\"osaka\\"] region names'),

@@ -163,7 +163,6 @@ def test_an_unknown_key_far_from_every_known_one_suggests_nothing(root, defaults
     ("platform_node_groups", {"general": {"disk": {"device_name": "/dev/xvdb"}, "update_config": {"max_unavailable": 2}}}),
     ("platform_irsa_roles", {"keda": {"enabled": False}}),
     ("platform_addons", {"argocd": {"repo_credentials": {"username": "ci", "password": "token"}}}),
-    ("platform_addons", {"aws_load_balancer_controller": {"ingress": {"annotations": {"alb.ingress.kubernetes.io/x": "y"}}}}),
 ])
 def test_open_paths_entries_and_optional_keys_pass(defaults, setting, override):
     assert errors(defaults, **{setting: override}) == []

@@ -87,6 +87,20 @@ def test_chart_values_stay_open(root):
     assert settings_errors(entry(base, {**base, "values": {"args": ["--kubelet-insecure-tls"], "any": {"x": 1}}})) == []
 
 
+def test_a_dict_setting_keeps_its_open_keys_open_and_its_others_closed(root):
+    # The ALB Ingress's annotations are keyed by annotation name; the ingress's own keys are the default's.
+    base = role_settings(root / "roles")["aws_load_balancer_controller"]
+    own = {"platform_addons.aws_load_balancer_controller": {"base": base, "overrides": {}, "prefix": "addon_aws_load_balancer_controller_"}}
+    annotated = {**base["ingress"], "annotations": {"alb.ingress.kubernetes.io/x": "y"}}
+    own["platform_addons.aws_load_balancer_controller"]["overrides"] = {"ingress": annotated}
+    assert settings_errors(own) == []
+    own["platform_addons.aws_load_balancer_controller"]["overrides"] = {"ingress": {**annotated, "shceme": "internal"}}
+    assert settings_errors(own) == ["addon_aws_load_balancer_controller_ingress.shceme: unknown key, did you mean scheme? "
+                                    "(addon_aws_load_balancer_controller_ingress takes annotations, certificate_arn, "
+                                    "gateway_port, gateway_service, healthcheck_path, healthcheck_port, hosts, name, "
+                                    "namespace, scheme, target_type)"]
+
+
 def test_the_add_on_rules_name_the_variables():
     addon = {"enabled": True, "chart": "metrics-server", "version": "latest", "repository": "https://example.org/charts",
              "namespace": "kube-system", "values": {}}
