@@ -306,8 +306,8 @@ CASES: list[Case] = [
     Case("version-addon-latest", BAD_VERSION, "add-on chart version latest",
          {"addon_vpa_version": "latest"}, "addon_vpa_version='latest'"),
     Case("version-autoscaler-tag", BAD_VERSION, "cluster-autoscaler image_tag latest",
-         {"platform_addons_overrides": {"cluster_autoscaler": {"image_tag": "latest"}}},
-         "platform_addons.cluster_autoscaler.image_tag"),
+         {"addon_cluster_autoscaler_image_tag": "latest"},
+         "addon_cluster_autoscaler_image_tag='latest'"),
     # --- bad names ---------------------------------------------------------------------------------------------
     Case("name-cluster-underscore", BAD_NAME, "cluster name triptrip_local",
          {"platform_cluster_name": "triptrip_local"}, "platform_cluster_name"),

@@ -37,14 +37,13 @@ BROKEN = [
     ("pdb-off", "staging", {"platform_workloads_overrides": {"api": {"values": {"podDisruptionBudget": {"enabled": False}}}}},
      "platform_workloads.<name>.values.podDisruptionBudget.enabled=false for api: staging must keep"),
     # The autoscaler's image follows the version (its own rule, checked earlier, stays satisfied).
-    ("eks-out-of-standard-support", "production", {"platform_eks_version": "1.33", "platform_addons_overrides": {
-        "cluster_autoscaler": {"image_tag": "v1.33.3"}}, "platform_eks_addons_overrides": {
+    ("eks-out-of-standard-support", "production", {"platform_eks_version": "1.33", "addon_cluster_autoscaler_image_tag": "v1.33.3",
+        "platform_eks_addons_overrides": {
         "kube-proxy": {"version": "v1.33.5-eksbuild.2"}}},
      "platform_eks_version=1.33: must be a minor of platform_eks_standard_support_end"),
-    ("eks-unknown", "development", {"platform_eks_version": "1.29", "platform_addons_overrides": {
-        "cluster_autoscaler": {"image_tag": "v1.29.5"}}},
+    ("eks-unknown", "development", {"platform_eks_version": "1.29", "addon_cluster_autoscaler_image_tag": "v1.29.5"},
      "platform_eks_version=1.29: must be a minor of platform_eks_standard_support_end"),
-    ("autoscaler-minor", "production", {"platform_addons_overrides": {"cluster_autoscaler": {"image_tag": "v1.34.2"}}},
+    ("autoscaler-minor", "production", {"addon_cluster_autoscaler_image_tag": "v1.34.2"},
      "its minor must equal the cluster's (platform_eks_version=1.35)"),
     ("kube-proxy-minor", "production", {"platform_eks_addons_overrides": {"kube-proxy": {"version": "v1.34.1-eksbuild.2"}}},
      "platform_eks_addons.kube-proxy.version=v1.34.1-eksbuild.2: its minor must equal platform_eks_version=1.35"),

@@ -19,13 +19,13 @@ from localplatform import start_platform
 def at_minor(minor, autoscaler_tag, kube_proxy):
     """Extra vars of a cluster at another minor: the autoscaler image and kube-proxy build follow the minor."""
     return {"platform_eks_version": minor,
-            "platform_addons_overrides": {"cluster_autoscaler": {"image_tag": autoscaler_tag}},
+            "addon_cluster_autoscaler_image_tag": autoscaler_tag,
             "platform_eks_addons_overrides": {"kube-proxy": {"version": kube_proxy}}}
 
 
 # kube-proxy v1.34.1-eksbuild.2 is the 1.34 build the patch layer offers (localenv/moto_server.py ADDON_VERSIONS).
 PREVIOUS = at_minor("1.34", "v1.34.2", "v1.34.1-eksbuild.2")
-CURRENT_TAG = "v1.35.0"  # group_vars/all/addon_cluster_autoscaler.yml
+CURRENT_TAG = "v1.35.0"  # roles/addon_cluster_autoscaler/defaults/main.yml
 
 
 @pytest.fixture(scope="module")

@@ -148,7 +148,6 @@ def test_an_unknown_key_far_from_every_known_one_suggests_nothing(root, defaults
     ("platform_addons", {"istio": {"values": {"anything": {"at": "all"}}, "mesh_config": {"discoverySelectors": []}}}),
     ("platform_addons", {"istio": {"traffic": {"connection_pool": {"tcp": {"tcpKeepalive": {"time": "7200s"}}}}}}),
     ("platform_addons", {"keda": {"resources": {"operator": {"requests": {"ephemeral-storage": "1Gi"}}}}}),
-    ("platform_addons", {"cluster_autoscaler": {"flags": {"scale-down-delay-after-add": "5m", "new-flag": True}}}),
     ("platform_addons", {"argocd": {"sync_policy": {"managedNamespaceMetadata": {"labels": {}}}}}),
     ("platform_workloads", {"api": {"values": {"replicaCount": 3}}}),
     ("platform_eks_addons", {"coredns": {"configuration": {"autoScaling": {"enabled": True}}}}),

@@ -101,6 +101,17 @@ def test_a_dict_setting_keeps_its_open_keys_open_and_its_others_closed(root):
                                     "namespace, scheme, target_type)"]
 
 
+def test_cluster_autoscaler_takes_any_of_its_flags(root):
+    # Its flags are the command line's (the chart's extraArgs): a flag the defaults do not list is still a flag.
+    base = role_settings(root / "roles")["cluster_autoscaler"]
+    flags = {**base["flags"], "scale-down-delay-after-add": "5m", "new-flag": True}
+    own = {"platform_addons.cluster_autoscaler": {"base": base, "overrides": {"flags": flags}, "prefix": "addon_cluster_autoscaler_"}}
+    assert settings_errors(own) == []
+    own["platform_addons.cluster_autoscaler"]["overrides"] = {"flags": flags, "image_tga": "v1.35.0"}
+    assert settings_errors(own)[0].startswith("addon_cluster_autoscaler_image_tga: unknown setting, did you mean "
+                                              "addon_cluster_autoscaler_image_tag?")
+
+
 def test_the_add_on_rules_name_the_variables():
     addon = {"enabled": True, "chart": "metrics-server", "version": "latest", "repository": "https://example.org/charts",
              "namespace": "kube-system", "values": {}}
