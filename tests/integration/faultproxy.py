@@ -144,10 +144,12 @@ class ThrottlingProxy:
 
 class CuttingProxy:
     """Forwards the first `allow` TCP connections to 127.0.0.1:upstream_port, then refuses: each later connection
-    is accepted and closed at once (a client sees the connection reset), and `cut()` closes the open ones."""
+    is accepted and closed at once (a client sees the connection reset), and `cut()` closes the open ones.
+    `delay` (seconds) holds each chunk a client sends before it goes on: a watcher that cuts on what it sees (an
+    audit log entry) then has that long per request to act, however busy the machine is."""
 
-    def __init__(self, upstream_port: int, listen_port: int, allow: int):
-        self.upstream_port, self.allow = upstream_port, allow
+    def __init__(self, upstream_port: int, listen_port: int, allow: int, delay: float = 0.0):
+        self.upstream_port, self.allow, self.delay = upstream_port, allow, delay
         self.accepted = 0
         self.refused = 0
         self._open: list[socket.socket] = []
@@ -169,7 +171,7 @@ class CuttingProxy:
                     proxy._open += [self.request, upstream]
                 pump = threading.Thread(target=_pump, args=(upstream, self.request), daemon=True)
                 pump.start()
-                _pump(self.request, upstream)
+                _pump(self.request, upstream, proxy.delay)
                 pump.join(timeout=5)
 
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", listen_port), Handler, bind_and_activate=False)
@@ -198,9 +200,10 @@ class CuttingProxy:
         self._server.server_close()
 
 
-def _pump(src: socket.socket, dst: socket.socket) -> None:
+def _pump(src: socket.socket, dst: socket.socket, delay: float = 0.0) -> None:
     try:
         while data := src.recv(65536):
+            time.sleep(delay)
             dst.sendall(data)
     except OSError:
         pass

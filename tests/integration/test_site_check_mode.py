@@ -48,7 +48,8 @@ def platform(root, tool_env, tmp_path_factory):
     assert not busy, f"ports {busy} are taken before the test starts (a `make molecule` running?)"
     ephemeral = tmp_path_factory.mktemp("molecule-default")
     state = ephemeral / "localenv"
-    molecule_env = {**tool_env, "MOLECULE_EPHEMERAL_DIRECTORY": str(ephemeral)}
+    # The tests read ansible-playbook's lines: molecule's borders would prefix them and wrap them at the terminal's width.
+    molecule_env = {**tool_env, "MOLECULE_EPHEMERAL_DIRECTORY": str(ephemeral), "MOLECULE_COMMAND_BORDERS": "false"}
     env = {**tool_env, **{k: str(v) for k, v in ports.items()}, "TRIPTRIP_LOCAL_STATE": str(state),
            "KUBECONFIG": str(state / "kubeconfig")}
     platform = {"env": env, "state": state, "ports": ports, "molecule_env": molecule_env}
