@@ -269,8 +269,7 @@ def test_with_no_controller_pod_the_finalizer_is_stripped_with_a_warning(addons)
 BAD_INPUT = [
     ('{"platform_addons_overrides": {"linkerd": {"enabled": true}}}',
      "platform_addons_overrides.linkerd: unknown add-on"),
-    ('{"platform_addons_overrides": {"keda": {"version": "2.x"}}}',
-     "platform_addons.keda.version='2.x': must be a chart version"),
+    ('{"addon_keda_version": "2.x"}', "addon_keda_version='2.x': must be a chart version"),
     ('{"platform_addons_overrides": {"istio": {"traffic": {"routes": [{"subset": "stable", "weight": 90},'
      ' {"subset": "canary", "weight": 5}]}}}}',
      "platform_addons.istio.traffic.routes weights [90, 5] sum to 95: they must sum to 100"),

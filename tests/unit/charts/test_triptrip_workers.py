@@ -33,8 +33,8 @@ def test_chart_passes_strict_lint(helm, values_file):
 
 @pytest.mark.parametrize("values_file", VALUES_FILES)
 def test_deployment_is_the_one_the_platforms_scaled_object_targets(root, render, values_file):
-    keda = yaml.safe_load((root / "group_vars/all/addon_keda.yml").read_text())["platform_addon_keda"]
-    (scaled,) = [s for s in keda["scaled_objects"] if s["name"] == WORKER]
+    keda = yaml.safe_load((root / "roles/addon_keda/defaults/main.yml").read_text())
+    (scaled,) = [s for s in keda["addon_keda_scaled_objects"] if s["name"] == WORKER]
     assert scaled["namespace"] == NAMESPACE
     assert scaled["target"]["kind"] == "Deployment"
     deployment = one(render(values_file), "Deployment", scaled["target"]["name"])
@@ -117,8 +117,8 @@ def test_workers_prefer_spot_nodes_and_fall_back_to_general(root, render):
 def test_production_fits_forty_workers_in_the_spec_quota(root, render):
     """values.yaml and the README say 40 of KEDA's 50 fit in Appendix A's quota: keep that true or update both."""
     quota = yaml.safe_load((root / "group_vars/all/quotas.yml").read_text())["platform_resource_quotas_base"][NAMESPACE]
-    keda = yaml.safe_load((root / "group_vars/all/addon_keda.yml").read_text())["platform_addon_keda"]
-    (scaled,) = [s for s in keda["scaled_objects"] if s["name"] == WORKER]
+    keda = yaml.safe_load((root / "roles/addon_keda/defaults/main.yml").read_text())
+    (scaled,) = [s for s in keda["addon_keda_scaled_objects"] if s["name"] == WORKER]
     (worker,) = one(render("values-production.yaml"), "Deployment", WORKER)["spec"]["template"]["spec"]["containers"]
     res = worker["resources"]
     per_pod = {

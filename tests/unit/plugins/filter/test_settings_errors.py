@@ -52,16 +52,22 @@ def test_every_shipped_inventory_passes(root, defaults, environment):
 # --- types ------------------------------------------------------------------------------------------------------
 
 
+def own(root, name, **changes):
+    """The errors of an add-on whose role holds its settings, its variables addon_<name>_<key> set to the defaults
+    with these changes."""
+    base = role_settings(root / "roles")[name]
+    return settings_errors({f"platform_addons.{name}": {"base": base, "overrides": {**base, **changes}, "prefix": f"addon_{name}_"}})
+
+
 @pytest.mark.parametrize("word, meant", [("false", "false"), ("no", "false"), ("yes", "true"), ("true", "true")])
-def test_a_quoted_boolean_word_is_refused_naming_what_was_meant(defaults, word, meant):
-    got = errors(defaults, platform_addons={"keda": {"enabled": word}})
-    assert got == [f'platform_addons_overrides.keda.enabled="{word}" is a string, but platform_addons.keda.enabled takes '
-                   f"true or false (default true): write {meant} without quotes (a quoted word is a string, and Jinja "
-                   "reads any non-empty string as true)"]
+def test_a_quoted_boolean_word_is_refused_naming_what_was_meant(root, word, meant):
+    assert own(root, "keda", enabled=word) == [
+        f'addon_keda_enabled="{word}" is a string, but addon_keda_enabled takes true or false (default true): write '
+        f"{meant} without quotes (a quoted word is a string, and Jinja reads any non-empty string as true)"]
 
 
-def test_the_real_boolean_passes(defaults):
-    assert errors(defaults, platform_addons={"keda": {"enabled": False}}) == []
+def test_the_real_boolean_passes(root):
+    assert own(root, "keda", enabled=False) == []
 
 
 def test_a_quoted_number_where_a_whole_number_belongs(defaults):
@@ -80,11 +86,11 @@ def test_a_whole_number_where_a_float_belongs_passes(defaults):
     assert errors(defaults, platform_addons={"istio": {"tracing": {"sampling": 50}}}) == []
 
 
-def test_an_unquoted_version_is_a_number_where_a_string_belongs(defaults):
-    got = errors(defaults, platform_addons={"keda": {"version": 2.21}})
+def test_an_unquoted_version_is_a_number_where_a_string_belongs(root):
+    got = own(root, "keda", version=2.21)
     assert len(got) == 1, got
-    assert got[0].startswith('platform_addons_overrides.keda.version=2.21 is a number, but platform_addons.keda.version '
-                             'takes a string (default "2.20.2"): YAML read the number 2.21: quote the text you meant')
+    assert got[0].startswith('addon_keda_version=2.21 is a number, but addon_keda_version takes a string '
+                             '(default "2.20.2"): YAML read the number 2.21: quote the text you meant')
 
 
 @pytest.mark.parametrize("setting, override, message", [
@@ -112,8 +118,6 @@ def test_a_value_of_another_type_than_the_default_is_refused(defaults, setting, 
 
 
 @pytest.mark.parametrize("setting, override, message", [
-    ("platform_addons", {"keda": {"enabeld": False}},
-     "platform_addons_overrides.keda.enabeld: unknown key, did you mean enabled? (platform_addons.keda takes "),
     ("platform_addons", {"istio": {"traffic": {"rotues": []}}},
      "platform_addons_overrides.istio.traffic.rotues: unknown key, did you mean routes? (platform_addons.istio.traffic takes "),
     ("platform_node_groups", {"general": {"disk": {"sizegb": 100}}},
@@ -133,9 +137,15 @@ def test_an_unknown_key_is_refused_with_the_closest_known_one(defaults, setting,
     assert len(got) == 1 and got[0].startswith(message), got
 
 
+def test_an_unknown_setting_is_refused_with_the_closest_known_one(root):
+    (got,) = own(root, "keda", enabeld=False)
+    assert got.startswith("addon_keda_enabeld: unknown setting, did you mean addon_keda_enabled? (roles/addon_keda/"
+                          "defaults/main.yml sets addon_keda_<aws_trigger_authentication, chart, enabled, flows, "), got
+
+
 def test_an_unknown_key_far_from_every_known_one_suggests_nothing(root, defaults):
-    (got,) = errors(defaults, platform_addons={"keda": {"zzz": 1}})
-    assert got.startswith("platform_addons_overrides.keda.zzz: unknown key (platform_addons.keda takes ") and "mean" not in got
+    (got,) = errors(defaults, platform_workloads={"api": {"zzz": 1}})
+    assert got.startswith("platform_workloads_overrides.api.zzz: unknown key (platform_workloads.api takes ") and "mean" not in got
     # The same for an add-on whose role holds its settings, as variables.
     base = role_settings(root / "roles")["vpa"]
     assert settings_errors({"platform_addons.vpa": {"base": base, "overrides": {**base, "zzz": 1}, "prefix": "addon_vpa_"}}) == [
@@ -147,7 +157,6 @@ def test_an_unknown_key_far_from_every_known_one_suggests_nothing(root, defaults
     # open: chart values, Istio's and Argo CD's own shapes, resource names, flags, labels, an add-on's configuration
     ("platform_addons", {"istio": {"values": {"anything": {"at": "all"}}, "mesh_config": {"discoverySelectors": []}}}),
     ("platform_addons", {"istio": {"traffic": {"connection_pool": {"tcp": {"tcpKeepalive": {"time": "7200s"}}}}}}),
-    ("platform_addons", {"keda": {"resources": {"operator": {"requests": {"ephemeral-storage": "1Gi"}}}}}),
     ("platform_addons", {"argocd": {"sync_policy": {"managedNamespaceMetadata": {"labels": {}}}}}),
     ("platform_workloads", {"api": {"values": {"replicaCount": 3}}}),
     ("platform_eks_addons", {"coredns": {"configuration": {"autoScaling": {"enabled": True}}}}),
@@ -185,8 +194,13 @@ def test_the_add_ons_and_workloads_own_names_are_left_to_their_checks(defaults):
 
 
 def test_overrides_that_are_not_a_mapping_are_refused(defaults):
-    got = settings_errors({"platform_addons": {"base": defaults["platform_addons_base"], "overrides": ["keda"]}})
-    assert got == ['platform_addons_overrides=["keda"]: must be a mapping merged over platform_addons_base']
+    got = settings_errors({"platform_node_groups": {"base": defaults["platform_node_groups_base"], "overrides": ["general"]}})
+    assert got == ['platform_node_groups_overrides=["general"]: must be a mapping merged over platform_node_groups_base']
+
+
+def test_an_add_on_s_resources_take_any_resource_name(root):
+    resources = role_settings(root / "roles")["keda"]["resources"]
+    assert own(root, "keda", resources={**resources, "operator": {"requests": {"ephemeral-storage": "1Gi"}}}) == []
 
 
 def test_the_schema_exceptions_are_few_and_each_reasoned(root):
