@@ -57,6 +57,7 @@ from pathlib import Path
 
 import yaml
 from ansible.plugins.lookup import LookupBase
+from ansible.template import trust_as_template
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 
@@ -88,6 +89,16 @@ def host_names(name: str, variables, wiring=frozenset()) -> list[str]:
     return sorted(v for v in variables if v.startswith(prefix) and v != f"{prefix}out" and v not in wiring)
 
 
+def trusted(value):
+    """The role's defaults as Ansible reads them: its own files, whose templates it renders (yaml.safe_load's strings
+    are untrusted, and left as they are)."""
+    if isinstance(value, dict):
+        return {key: trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [trusted(item) for item in value]
+    return trust_as_template(value) if isinstance(value, str) else value
+
+
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
@@ -98,6 +109,8 @@ class LookupModule(LookupBase):
             prefix = f"addon_{name}_"
             names = host_names(name, variables, role_wiring(name)) if schema else [prefix + key for key in defaults]
             values = {n[len(prefix):]: self._templar.template(variables[n]) for n in names if n in variables}
+            # A default may be a template of the platform's settings (Argo CD's destination namespaces): the check holds
+            # a variable to what its default renders to, as the play would see it.
             result[f"platform_addons.{name}" if schema else name] = (
-                {"base": defaults, "overrides": values, "prefix": prefix} if schema else values)
+                {"base": self._templar.template(trusted(defaults)), "overrides": values, "prefix": prefix} if schema else values)
         return [result]

@@ -371,8 +371,8 @@ CASES: list[Case] = [
          "addon_keda_replicas.operator: 0o2 is read as the string"),
     # Strings where the defaults hold booleans, numbers or mappings.
     Case("type-addon-enabled-false-string", WRONG_TYPE, "add-on enabled \"false\" quoted (a string Jinja reads as true)",
-         {"platform_addons_overrides": {"argocd": {"enabled": "false"}}},
-         'platform_addons_overrides.argocd.enabled="false" is a string, but platform_addons.argocd.enabled takes true or false'),
+         {"addon_argocd_enabled": "false"},
+         'addon_argocd_enabled="false" is a string, but addon_argocd_enabled takes true or false'),
     # An add-on whose role holds its settings (metrics-server): each setting is a variable addon_<name>_<key>.
     Case("type-addon-own-replicas-string", WRONG_TYPE, "metrics-server replicas \"3\" quoted (its own variable)",
          {"addon_metrics_server_replicas": "3"},
@@ -422,8 +422,8 @@ CASES: list[Case] = [
                        "taint": [{"key": "batch", "value": "true", "effect": "NoSchedule"}]}),
          "platform_node_groups_overrides.batch.taint: unknown key, did you mean taints?"),
     Case("unknown-argocd-credentials-user", UNKNOWN_KEY, "Argo CD repository credentials key user (username meant)",
-         {"platform_addons_overrides": {"argocd": {"repo_credentials": {"user": "ci", "password": "not-a-secret"}}}},
-         "platform_addons_overrides.argocd.repo_credentials.user: unknown key, did you mean username?"),
+         {"addon_argocd_repo_credentials": {"user": "ci", "password": "not-a-secret"}},
+         "addon_argocd_repo_credentials.user: unknown key, did you mean username?"),
     # Names and labels that reach a manifest as YAML text.
     Case("name-istio-service-newline", BAD_NAME, "Istio traffic service with a newline and a key after it",
          {"platform_addons_overrides": {"istio": {"traffic": {"service": "triptrip-api\nnamespace: kube-system"}}}},

@@ -188,7 +188,7 @@ SERVING_ARGOCD = {"controller": 1, "server": 2, "repo_server": 2, "application_s
 def argocd(root, platform, previous_minor):
     # Argo CD as the passive DR inventory runs it (inventories/dr): one replica a component.
     res, recap = playbook(root, platform, "playbooks/addons.yml", "--tags", "argocd",
-                          "-e", json.dumps({"platform_addons_overrides": {"argocd": {"replicas": PASSIVE_ARGOCD}}}))
+                          "-e", json.dumps({"addon_argocd_replicas": PASSIVE_ARGOCD}))
     assert recap["failed"] == 0, res.stdout[-4000:]
 
 

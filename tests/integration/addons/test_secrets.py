@@ -68,9 +68,7 @@ def secret_run(addons, root, tmp_path_factory):
                                     "AWS_ACCESS_KEY_ID": operator_keys(addons.state)["AWS_ACCESS_KEY_ID"],
                                     "AWS_SECRET_ACCESS_KEY": CANARIES["aws secret key"],
                                     "AWS_SESSION_TOKEN": CANARIES["aws session token"]}
-    overrides = settings.setdefault("platform_addons_overrides", {})
-    overrides.setdefault("argocd", {})["repo_credentials"] = {"username": "triptrip-ci",
-                                                              "password": CANARIES["argocd repo password"]}
+    settings["addon_argocd_repo_credentials"] = {"username": "triptrip-ci", "password": CANARIES["argocd repo password"]}
     main.write_text(yaml.safe_dump(settings, sort_keys=False))
     folders = {name: work / name for name in ("tmp", "ansible-local", "helm-cache", "helm-config", "helm-data")}
     for folder in folders.values():

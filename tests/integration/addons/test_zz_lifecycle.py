@@ -15,7 +15,7 @@ import pytest
 from conftest import recap
 
 ADDONS = "playbooks/addons.yml"
-OFF = '{{"platform_addons_overrides": {{"{name}": {{"enabled": false}}}}}}'
+OFF = '{{"addon_{name}_enabled": false}}'
 
 
 def revisions(addons) -> dict[str, tuple[str, int]]:
@@ -201,7 +201,7 @@ def test_turning_an_addon_off_removes_its_releases_and_custom_resources_only(add
         assert addons.exists(kind, obj, ns), (kind, obj, ns)
 
 
-LB_OFF = '{"addon_aws_load_balancer_controller_enabled": false}'
+LB_OFF = OFF.format(name="aws_load_balancer_controller")
 INGRESS = ("ingress", "triptrip-public", "istio-system")
 FINALIZER = "ingress.k8s.aws/resources"
 

@@ -68,7 +68,7 @@ def test_handing_the_workloads_to_argo_cd_and_back_keeps_every_object(addons):
 def test_argocd_as_owner_without_argo_cd_fails_before_any_change(addons):
     before = controllers(addons)
     res = addons.playbook("-e", "platform_workloads_owner=argocd", "-e",
-                          json.dumps({"platform_addons_overrides": {"argocd": {"enabled": False}}}),
+                          json.dumps({"addon_argocd_enabled": False}),
                           playbook=WORKLOADS_PLAY)
     assert res.returncode != 0
     assert "platform_workloads_owner=\"argocd\" must be helm or argocd, and argocd only while Argo CD runs" in res.stdout

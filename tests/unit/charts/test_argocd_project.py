@@ -1,6 +1,6 @@
 """Argo CD syncs what the charts hold: every kind each workload's chart renders (with each of its values files; Helm's
 test hooks aside) is one the AppProject `triptrip` allows, or Argo CD refuses the sync ("resource ... is not permitted
-in project"). The project's lists are read from group_vars/all/addon_argocd.yml, the workloads (one Application each
+in project"). The project's lists are read from roles/addon_argocd/defaults/main.yml, the workloads (one Application each
 when Argo CD owns them) from group_vars/all/workloads.yml."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import pytest
 import yaml
 from chartlib import VALUES_FILES, helm_runner, renderer
 
-GROUP_VARS = Path(__file__).resolve().parents[3] / "group_vars/all"
-PROJECT = yaml.safe_load((GROUP_VARS / "addon_argocd.yml").read_text())["platform_addon_argocd"]["project"]
+ROOT = Path(__file__).resolve().parents[3]
+GROUP_VARS = ROOT / "group_vars/all"
+PROJECT = yaml.safe_load((ROOT / "roles/addon_argocd/defaults/main.yml").read_text())["addon_argocd_project"]
 SERVICES = [{"service": w["release"], "path": f"charts/{w['chart']}", "namespace": w["namespace"]}
             for w in yaml.safe_load((GROUP_VARS / "workloads.yml").read_text())["platform_workloads_base"].values()]
 

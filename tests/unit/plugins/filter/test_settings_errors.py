@@ -157,7 +157,6 @@ def test_an_unknown_key_far_from_every_known_one_suggests_nothing(root, defaults
     # open: chart values, Istio's and Argo CD's own shapes, resource names, flags, labels, an add-on's configuration
     ("platform_addons", {"istio": {"values": {"anything": {"at": "all"}}, "mesh_config": {"discoverySelectors": []}}}),
     ("platform_addons", {"istio": {"traffic": {"connection_pool": {"tcp": {"tcpKeepalive": {"time": "7200s"}}}}}}),
-    ("platform_addons", {"argocd": {"sync_policy": {"managedNamespaceMetadata": {"labels": {}}}}}),
     ("platform_workloads", {"api": {"values": {"replicaCount": 3}}}),
     ("platform_eks_addons", {"coredns": {"configuration": {"autoScaling": {"enabled": True}}}}),
     ("platform_node_groups", {"general": {"labels": {"team": "platform"}}}),
@@ -170,7 +169,6 @@ def test_an_unknown_key_far_from_every_known_one_suggests_nothing(root, defaults
     # optional keys the roles read
     ("platform_node_groups", {"general": {"disk": {"device_name": "/dev/xvdb"}, "update_config": {"max_unavailable": 2}}}),
     ("platform_irsa_roles", {"keda": {"enabled": False}}),
-    ("platform_addons", {"argocd": {"repo_credentials": {"username": "ci", "password": "token"}}}),
 ])
 def test_open_paths_entries_and_optional_keys_pass(defaults, setting, override):
     assert errors(defaults, **{setting: override}) == []
@@ -196,6 +194,17 @@ def test_the_add_ons_and_workloads_own_names_are_left_to_their_checks(defaults):
 def test_overrides_that_are_not_a_mapping_are_refused(defaults):
     got = settings_errors({"platform_node_groups": {"base": defaults["platform_node_groups_base"], "overrides": ["general"]}})
     assert got == ['platform_node_groups_overrides=["general"]: must be a mapping merged over platform_node_groups_base']
+
+
+@pytest.mark.parametrize("name, changes", [
+    ("argocd", {"sync_policy": {"managedNamespaceMetadata": {"labels": {}}}}),  # open: Argo CD's own shape
+    ("argocd", {"repo_credentials": {"username": "ci", "password": "token"}}),  # optional keys of an empty default
+])
+def test_an_add_on_s_open_paths_and_optional_keys_pass(root, name, changes):
+    assert own(root, name, **changes) == []
+    assert own(root, "argocd", repo_credentials={"user": "ci"}) == [
+        "addon_argocd_repo_credentials.user: unknown key, did you mean username? (addon_argocd_repo_credentials takes "
+        "password, ssh_private_key, username)"]
 
 
 def test_an_add_on_s_resources_take_any_resource_name(root):

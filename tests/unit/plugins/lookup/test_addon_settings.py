@@ -12,7 +12,9 @@ import yaml
 
 from ansible_collections.triptrip.platform.plugins.filter.addon_errors import addon_errors
 from ansible_collections.triptrip.platform.plugins.filter.settings_errors import settings_errors
-from ansible_collections.triptrip.platform.plugins.lookup.addon_settings import host_names, role_settings, role_wiring
+from ansible.template import is_trusted_as_template
+
+from ansible_collections.triptrip.platform.plugins.lookup.addon_settings import host_names, role_settings, role_wiring, trusted
 
 PREFIX = "addon_metrics_server_"
 
@@ -60,6 +62,16 @@ def test_what_the_platform_gives_a_role_is_not_taken_for_a_misspelt_setting(root
     variables = {"addon_external_secrets_enabled": True, "addon_external_secrets_role_arn": "", "addon_external_secrets_regoin": "x"}
     assert host_names("external_secrets", variables, wiring) == ["addon_external_secrets_enabled", "addon_external_secrets_regoin"]
     assert not set(wiring) & {f"addon_external_secrets_{key}" for key in role_settings(root / "roles")["external_secrets"]}
+
+
+def test_a_role_s_defaults_are_rendered_like_the_play_renders_them(root):
+    # Argo CD's destination namespaces default to a template of the platform's list: the check must hold an inventory's
+    # list to the list that template renders to, not to the string of its text (core leaves untrusted text unrendered).
+    raw = role_settings(root / "roles")["argocd"]["project"]["destination_namespaces"]
+    assert raw == "{{ platform_workload_namespaces }}" and not is_trusted_as_template(raw)
+    marked = trusted({"project": {"destination_namespaces": raw, "source_repos": ["https://x"]}, "replicas": {"server": 2}})
+    assert is_trusted_as_template(marked["project"]["destination_namespaces"])
+    assert is_trusted_as_template(marked["project"]["source_repos"][0]) and marked["replicas"] == {"server": 2}
 
 
 def test_the_defaults_pass_and_a_quoted_number_is_refused_naming_the_variable(root):
