@@ -112,7 +112,7 @@ def test_the_hard_spread_and_anti_affinity_rules_held(simulation):
 def test_the_meshed_pods_carry_the_sidecar_and_the_report_counts_it(root, simulation):
     """Where Istio injects (the test-double istiod's stand-in for its webhook), every pod has the native sidecar with
     the inventory's proxy resources, and the report's requested CPU and memory per node include it."""
-    proxy = yaml.safe_load((root / "group_vars/all/addon_istio.yml").read_text())["platform_addon_istio"]["proxy_resources"]
+    proxy = yaml.safe_load((root / "roles/addon_istio/defaults/main.yml").read_text())["addon_istio_proxy_resources"]
     injected = {n["metadata"]["name"] for n in simulation["namespaces"] if meshed(n)}
     pods = live(simulation["pods"])
     opted_out = [p for p in pods if "false" in (p["metadata"].get("labels", {}).get("sidecar.istio.io/inject"),

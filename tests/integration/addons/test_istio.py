@@ -5,6 +5,7 @@ PeerAuthentication and Telemetry, the Gateway, VirtualService and DestinationRul
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -188,14 +189,16 @@ def test_no_service_monitor_without_the_prometheus_operator(addons):
     assert not addons.exists("servicemonitors.monitoring.coreos.com", "istio-mesh", "monitoring")
 
 
+DEFAULTS = yaml.safe_load((Path(__file__).resolve().parents[3] / "roles/addon_istio/defaults/main.yml").read_text())
+
+
 @pytest.mark.parametrize("override, variable", [
-    ({"mtls_mode": "STRICTLY"}, "addon_istio_mtls_mode"),
-    ({"traffic": {"load_balancer": "LEAST_REQUESTS"}}, "addon_istio_traffic"),
+    ({"addon_istio_mtls_mode": "STRICTLY"}, "addon_istio_mtls_mode"),
+    ({"addon_istio_traffic": {**DEFAULTS["addon_istio_traffic"], "load_balancer": "LEAST_REQUESTS"}}, "addon_istio_traffic"),
 ])
 def test_a_misspelt_setting_stops_the_run_naming_the_variable(addons, override, variable):
     before = {n: r["revision"] for n, r in addons.releases().items()}
-    res = addons.playbook("--tags", "istio", "-e", json.dumps({"platform_addons_overrides": {"istio": override}}),
-                          playbook="playbooks/addons.yml")
+    res = addons.playbook("--tags", "istio", "-e", json.dumps(override), playbook="playbooks/addons.yml")
     assert res.returncode != 0
     assert variable in res.stdout, res.stdout[-3000:]
     assert recap(res.stdout)["changed"] == 0

@@ -5,6 +5,7 @@ shipped inventories' overrides pass."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import yaml
@@ -52,6 +53,9 @@ def test_every_shipped_inventory_passes(root, defaults, environment):
 # --- types ------------------------------------------------------------------------------------------------------
 
 
+TRAFFIC = yaml.safe_load((Path(__file__).resolve().parents[4] / "roles/addon_istio/defaults/main.yml").read_text())["addon_istio_traffic"]
+
+
 def own(root, name, **changes):
     """The errors of an add-on whose role holds its settings, its variables addon_<name>_<key> set to the defaults
     with these changes."""
@@ -82,8 +86,10 @@ def test_a_float_where_a_whole_number_belongs(defaults):
     assert len(got) == 1 and "size_gb=100.5 is a number, but platform_node_groups.general.disk.size_gb takes a whole number" in got[0]
 
 
-def test_a_whole_number_where_a_float_belongs_passes(defaults):
-    assert errors(defaults, platform_addons={"istio": {"tracing": {"sampling": 50}}}) == []
+def test_a_whole_number_where_a_float_belongs_passes(root):
+    tracing = role_settings(root / "roles")["istio"]["tracing"]
+    assert isinstance(tracing["sampling"], float)
+    assert own(root, "istio", tracing={**tracing, "sampling": 50}) == []
 
 
 def test_an_unquoted_version_is_a_number_where_a_string_belongs(root):
@@ -118,8 +124,6 @@ def test_a_value_of_another_type_than_the_default_is_refused(defaults, setting, 
 
 
 @pytest.mark.parametrize("setting, override, message", [
-    ("platform_addons", {"istio": {"traffic": {"rotues": []}}},
-     "platform_addons_overrides.istio.traffic.rotues: unknown key, did you mean routes? (platform_addons.istio.traffic takes "),
     ("platform_node_groups", {"general": {"disk": {"sizegb": 100}}},
      "platform_node_groups_overrides.general.disk.sizegb: unknown key, did you mean size_gb? "
      "(platform_node_groups.general.disk takes device_name, encrypted, iops, size_gb, throughput, type)"),
@@ -135,6 +139,12 @@ def test_a_value_of_another_type_than_the_default_is_refused(defaults, setting, 
 def test_an_unknown_key_is_refused_with_the_closest_known_one(defaults, setting, override, message):
     got = errors(defaults, **{setting: override})
     assert len(got) == 1 and got[0].startswith(message), got
+
+
+def test_an_unknown_nested_key_of_an_add_on_is_refused_with_the_closest_known_one(root):
+    traffic = role_settings(root / "roles")["istio"]["traffic"]
+    (got,) = own(root, "istio", traffic={**traffic, "rotues": []})
+    assert got.startswith("addon_istio_traffic.rotues: unknown key, did you mean routes? (addon_istio_traffic takes "), got
 
 
 def test_an_unknown_setting_is_refused_with_the_closest_known_one(root):
@@ -155,8 +165,6 @@ def test_an_unknown_key_far_from_every_known_one_suggests_nothing(root, defaults
 
 @pytest.mark.parametrize("setting, override", [
     # open: chart values, Istio's and Argo CD's own shapes, resource names, flags, labels, an add-on's configuration
-    ("platform_addons", {"istio": {"values": {"anything": {"at": "all"}}, "mesh_config": {"discoverySelectors": []}}}),
-    ("platform_addons", {"istio": {"traffic": {"connection_pool": {"tcp": {"tcpKeepalive": {"time": "7200s"}}}}}}),
     ("platform_workloads", {"api": {"values": {"replicaCount": 3}}}),
     ("platform_eks_addons", {"coredns": {"configuration": {"autoScaling": {"enabled": True}}}}),
     ("platform_node_groups", {"general": {"labels": {"team": "platform"}}}),
@@ -197,6 +205,8 @@ def test_overrides_that_are_not_a_mapping_are_refused(defaults):
 
 
 @pytest.mark.parametrize("name, changes", [
+    ("istio", {"values": {"anything": {"at": "all"}}, "mesh_config": {"discoverySelectors": []}}),  # open: chart values, Istio's shape
+    ("istio", {"traffic": {**TRAFFIC, "connection_pool": {"tcp": {"tcpKeepalive": {"time": "7200s"}}}}}),
     ("argocd", {"sync_policy": {"managedNamespaceMetadata": {"labels": {}}}}),  # open: Argo CD's own shape
     ("argocd", {"repo_credentials": {"username": "ci", "password": "token"}}),  # optional keys of an empty default
 ])

@@ -35,9 +35,9 @@ def test_octal_and_base_60_numbers_are_refused_with_the_value_read(tmp_path):
         platform_node_groups_overrides:
           general:
             disk: {size_gb: 0200}
-        platform_addons_overrides:
-          istio:
-            traffic: {timeout: 1:30}
+        addon_istio_traffic:
+          service: triptrip-api
+          timeout: 1:30
         platform_eks_api_allowed_cidrs: [10.0.0.0/16, 1:30:00]
         file_mode: 0o644
         """)
@@ -46,7 +46,7 @@ def test_octal_and_base_60_numbers_are_refused_with_the_value_read(tmp_path):
     assert got == [
         f"{where}:4: platform_node_groups_overrides.general.disk.size_gb: 0200 is read as 128 (YAML 1.1 reads a leading 0 "
         "as octal): write 200 if you meant 200, or quote it (\"0200\") to keep the text",
-        f"{where}:7: platform_addons_overrides.istio.traffic.timeout: 1:30 is read as 90 (YAML 1.1 reads numbers joined by "
+        f"{where}:7: addon_istio_traffic.timeout: 1:30 is read as 90 (YAML 1.1 reads numbers joined by "
         "colons as one base-60 number): quote it (\"1:30\") if you meant the text, such as a time or a duration, or write 90",
         f"{where}:8: platform_eks_api_allowed_cidrs[1]: 1:30:00 is read as 5400 (YAML 1.1 reads numbers joined by colons as "
         "one base-60 number): quote it (\"1:30:00\") if you meant the text, such as a time or a duration, or write 5400",
