@@ -46,8 +46,8 @@ def production_release(root, tool_env, tmp_path_factory):
 
 
 def test_production_installs_the_pinned_chart_in_kube_system(root, production_release):
-    pinned = yaml.safe_load((root / "group_vars/all/addon_nvidia_device_plugin.yml").read_text())
-    addon = pinned["platform_addon_nvidia_device_plugin"]
+    pinned = yaml.safe_load((root / "roles/addon_nvidia_device_plugin/defaults/main.yml").read_text())
+    addon = {"version": pinned["addon_nvidia_device_plugin_version"]}
     assert production_release["namespace"] == "kube-system"
     assert production_release["chart"] == {"ref": "nvidia-device-plugin", "version": addon["version"],
                                            "repo_url": "https://nvidia.github.io/k8s-device-plugin"}
@@ -96,15 +96,15 @@ def test_it_is_off_without_an_nvidia_group_that_lacks_the_plugin(root, tool_env,
 
 
 def test_an_inventory_can_turn_it_off(root, tool_env, tmp_path):
-    extra = {"platform_addons_overrides": {"nvidia_device_plugin": {"enabled": False}}}
+    extra = {"addon_nvidia_device_plugin_enabled": False}
     assert effective_addon(root, tool_env, tmp_path, extra=extra)["enabled"] is False
 
 
 def test_preflight_refuses_turning_it_on_without_an_nvidia_group(root, tool_env):
     extra = {"platform_node_groups_overrides": {"gpu": {"ami_type": "BOTTLEROCKET_x86_64_NVIDIA"}},
-             "platform_addons_overrides": {"nvidia_device_plugin": {"enabled": True}}}
+             "addon_nvidia_device_plugin_enabled": True}
     res = playbook(root, tool_env, "tests/fixtures/playbooks/show_vars.yml", "-i", str(root / "inventories/production"),
                    "-e", json.dumps(extra))
     assert res.returncode != 0
-    assert "platform_addons.nvidia_device_plugin.enabled is true, but no node group" in res.stdout
+    assert "addon_nvidia_device_plugin_enabled is true, but no node group" in res.stdout
     assert '"gpu": "BOTTLEROCKET_x86_64_NVIDIA"' in res.stdout.replace('\\"', '"')

@@ -33,8 +33,8 @@ def revisions(addons) -> dict[str, int]:
 
 
 def test_the_release_is_deployed_at_the_pinned_version(addons, root):
-    pinned = yaml.safe_load((root / "group_vars/all/addon_nvidia_device_plugin.yml").read_text())
-    version = pinned["platform_addon_nvidia_device_plugin"]["version"]
+    pinned = yaml.safe_load((root / "roles/addon_nvidia_device_plugin/defaults/main.yml").read_text())
+    version = pinned["addon_nvidia_device_plugin_version"]
     release = addons.releases()[RELEASE]
     assert release["namespace"] == NS
     assert release["chart"] == f"nvidia-device-plugin-{version}"

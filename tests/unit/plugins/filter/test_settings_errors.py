@@ -20,14 +20,10 @@ INVENTORIES = ["production", "staging", "development", "dr", "local"]
 
 @pytest.fixture(scope="module")
 def defaults(root):
-    """group_vars/all as the play sees it, where it matters here: the add-ons' base is their files' settings, and the
-    NVIDIA device plugin's `enabled` (a template of the node groups) is the boolean it renders to."""
+    """group_vars/all as the play sees it, where it matters here."""
     merged = {}
     for path in sorted((root / "group_vars" / "all").glob("*.yml")):
         merged.update(yaml.safe_load(path.read_text()) or {})
-    merged["platform_addons_base"] = {name: copy.deepcopy(merged[f"platform_addon_{name}"])
-                                      for name in merged["platform_addons_base"]}
-    merged["platform_addons_base"]["nvidia_device_plugin"]["enabled"] = True
     return merged
 
 
