@@ -10,45 +10,31 @@ import re
 DOCUMENTATION = r"""
 ---
 name: addon_errors
-short_description: List what is wrong with declared platform add-ons, one sentence per error
+short_description: List what is wrong with the platform add-ons' settings, one sentence per error
 version_added: 0.2.0
 description:
-  - Takes C(platform_addons) (add-ons by name) and returns one sentence per invalid value, each naming the
-    variable path (such as C(platform_addons.istio.version)), the value and the rule. An empty list means the
-    declaration is valid.
-  - Checks that every key of C(platform_addons_overrides) names a known add-on; each add-on's C(enabled), C(chart),
-    C(version) (a chart version such as C(1.30.0)), C(repository), C(namespace) and C(values); that the weights
-    of Istio's C(traffic.routes) sum to 100; and that cluster-autoscaler's C(image_tag) has the cluster's minor.
-positional: _input, overrides, known, kubernetes_version, variable, own
+  - Takes the add-ons by name, each a mapping of setting to value (the C(triptrip.platform.addon_settings) lookup's
+    view of the variables C(addon_<name>_<setting>)), and returns one sentence per invalid value, each naming the variable
+    (such as C(addon_istio_version)), the value and the rule. An empty list means the settings are valid.
+  - Checks each add-on's C(enabled), C(chart), C(version) (a chart version such as C(1.30.0)), C(repository),
+    C(namespace) and C(values); that the weights of Istio's C(traffic.routes) sum to 100; and that
+    cluster-autoscaler's C(image_tag) has the cluster's minor.
+  - C(platform_addons_overrides), the way add-ons were set before their settings moved to their roles, is refused
+    key by key, with the variables to set instead.
+positional: _input, overrides, kubernetes_version
 options:
   _input:
-    description: Add-ons by name, as C(platform_addons).
+    description: Add-ons by name, each a mapping of setting to value.
     type: dict
     required: true
   overrides:
-    description: C(platform_addons_overrides), whose keys must be known add-ons.
+    description: C(platform_addons_overrides) if an inventory still sets it; every key is refused.
     type: dict
     default: {}
-  known:
-    description: The add-on names this platform knows (by default the keys of I(_input)).
-    type: list
-    elements: str
   kubernetes_version:
     description: The cluster's Kubernetes minor, as C(1.35).
     type: str
     default: ""
-  variable:
-    description: The variable name used in the messages.
-    type: str
-    default: platform_addons
-  own:
-    description:
-      - The add-ons whose settings are variables of their roles (C(addon_<name>_<key>), the
-        C(triptrip.platform.addon_settings) lookup's keys). Their messages name those variables, and a key of
-        C(platform_addons_overrides) naming one of them is refused with the variables to set instead.
-    type: list
-    elements: str
-    default: []
 """
 
 EXAMPLES = r"""
@@ -57,7 +43,8 @@ EXAMPLES = r"""
     that: errors | length == 0
     fail_msg: "{{ errors | join('; ') }}"
   vars:
-    errors: "{{ platform_addons | triptrip.platform.addon_errors(platform_addons_overrides, platform_addons_base.keys() | list, platform_eks_version) }}"
+    errors: "{{ lookup('triptrip.platform.addon_settings') | triptrip.platform.addon_errors(platform_addons_overrides
+      | default({}), platform_eks_version) }}"
 """
 
 RETURN = r"""
@@ -74,52 +61,37 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 URL = re.compile(r"^(https?|oci)://[^\s]+$")
 
 
-def addon_errors(addons, overrides=None, known=None, kubernetes_version="", variable="platform_addons", own=None):
+def addon_errors(addons, overrides=None, kubernetes_version=""):
     """One sentence per invalid value of the add-ons, each naming the variable, the value and the rule."""
     errors = []
-    own = list(own or [])
-    known = list(known if known is not None else addons) + own
-    for key in sorted(set(overrides or {}) & set(own)):
-        errors.append(f"platform_addons_overrides.{key}: {key}'s settings are variables of their own: set "
-                      f"addon_{key}_<setting> instead (roles/addon_{key}/defaults/main.yml lists them)")
-    for key in sorted(set(overrides or {}) - set(known)):
-        errors.append(f"platform_addons_overrides.{key}: unknown add-on; the add-ons are {', '.join(sorted(known))}")
+    known = sorted(addons or {})
+    for key in sorted(overrides or {}):
+        if key in known:
+            errors.append(f"platform_addons_overrides.{key}: {key}'s settings are variables of their own: set "
+                          f"addon_{key}_<setting> instead (roles/addon_{key}/defaults/main.yml lists them)")
+        else:
+            errors.append(f"platform_addons_overrides.{key}: unknown add-on; the add-ons are {', '.join(known)}")
     for name, addon in sorted((addons or {}).items()):
-        path = f"{variable}.{name}"
-        if name in own:
-            errors.extend(_own(name, addon, kubernetes_version))
-            continue
-        if name not in known:
-            errors.append(f"{path}: unknown add-on; the add-ons are {', '.join(sorted(known))}")
-            continue
-        if not isinstance(addon, dict):
-            errors.append(f"{path}={addon!r}: must be a mapping of {', '.join(sorted(ADDON_KEYS))} and settings")
-            continue
-        missing = sorted(k for k in ADDON_KEYS if k not in addon)
+        prefix = f"addon_{name}_"
+        missing = sorted(prefix + k for k in ADDON_KEYS if k not in addon)
         if missing:
-            errors.append(f"{path} lacks {missing}")
+            errors.append(f"roles/addon_{name}/defaults/main.yml must set {', '.join(missing)}")
         if not isinstance(addon.get("enabled"), bool):
-            errors.append(f"{path}.enabled={addon.get('enabled')!r}: must be true or false")
+            errors.append(f"{prefix}enabled={addon.get('enabled')!r}: must be true or false")
         if not VERSION.match(str(addon.get("version", ""))):
-            errors.append(f"{path}.version={addon.get('version')!r}: must be a chart version such as 1.30.0")
+            errors.append(f"{prefix}version={addon.get('version')!r}: must be a chart version such as 1.30.0")
         if not CHART.match(str(addon.get("chart", ""))):
-            errors.append(f"{path}.chart={addon.get('chart')!r}: must be a chart name (lower case, digits, dashes)")
+            errors.append(f"{prefix}chart={addon.get('chart')!r}: must be a chart name (lower case, digits, dashes)")
         if not URL.match(str(addon.get("repository", ""))):
-            errors.append(f"{path}.repository={addon.get('repository')!r}: must be an http(s) or oci URL")
+            errors.append(f"{prefix}repository={addon.get('repository')!r}: must be an http(s) or oci URL")
         if not DNS_LABEL.match(str(addon.get("namespace", ""))):
-            errors.append(f"{path}.namespace={addon.get('namespace')!r}: must be a namespace name")
+            errors.append(f"{prefix}namespace={addon.get('namespace')!r}: must be a namespace name")
         if not isinstance(addon.get("values", {}), dict):
-            errors.append(f"{path}.values={addon.get('values')!r}: must be a mapping of chart values")
+            errors.append(f"{prefix}values={addon.get('values')!r}: must be a mapping of chart values")
         check = _CHECKS.get(name)
         if check:
-            errors.extend(check(path, addon, kubernetes_version))
+            errors.extend(check(prefix, addon, kubernetes_version))
     return errors
-
-
-def _own(name, addon, kubernetes_version):
-    """The same rules for an add-on whose settings are variables addon_<name>_<key>: the messages name those."""
-    errors = addon_errors({name: addon}, known=[name], kubernetes_version=kubernetes_version, variable="\0")
-    return [error.replace(f"\0.{name}.", f"addon_{name}_").replace(f"\0.{name}", f"addon_{name}_*") for error in errors]
 
 
 def _weights(path, routes):
@@ -135,17 +107,17 @@ def _weights(path, routes):
     return errors
 
 
-def _istio(path, addon, kubernetes_version):
-    return _weights(f"{path}.traffic.routes", (addon.get("traffic") or {}).get("routes"))
+def _istio(prefix, addon, kubernetes_version):
+    return _weights(f"{prefix}traffic.routes", (addon.get("traffic") or {}).get("routes"))
 
 
-def _cluster_autoscaler(path, addon, kubernetes_version):
+def _cluster_autoscaler(prefix, addon, kubernetes_version):
     tag = str(addon.get("image_tag", ""))
     match = re.match(r"^v([0-9]+)\.([0-9]+)\.[0-9]+$", tag)
     if not match:
-        return [f"{path}.image_tag={tag!r}: must be a cluster-autoscaler release such as v1.35.0"]
+        return [f"{prefix}image_tag={tag!r}: must be a cluster-autoscaler release such as v1.35.0"]
     if kubernetes_version and f"{match.group(1)}.{match.group(2)}" != str(kubernetes_version):
-        return [f"{path}.image_tag={tag!r}: its minor must equal the cluster's (platform_eks_version="
+        return [f"{prefix}image_tag={tag!r}: its minor must equal the cluster's (platform_eks_version="
                 f"{kubernetes_version}); cluster-autoscaler supports only the Kubernetes minor it was built for"]
     return []
 

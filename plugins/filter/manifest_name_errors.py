@@ -20,8 +20,9 @@ description:
     when the object is applied, after the AWS layer was built.
   - Takes the settings by variable name (C(platform_addons), C(platform_workloads), C(platform_storage_class),
     C(platform_priority_classes), C(platform_rbac_groups)), after the merge, and returns one sentence per value
-    that breaks its rule, naming the path (such as C(platform_addons.istio.traffic.service)), the value and the
-    rule. The rules are Kubernetes' own (a name is a DNS-1123 label or subdomain, a label value at most 63
+    that breaks its rule, naming the variable and the path in it (such as C(addon_istio_traffic.service); the
+    add-ons' settings are the variables C(addon_<name>_<setting>) that C(platform_addons) gathers), the value and
+    the rule. The rules are Kubernetes' own (a name is a DNS-1123 label or subdomain, a label value at most 63
     characters of C([A-Za-z0-9][-A-Za-z0-9_.]*) ending alphanumeric, a label or annotation key a qualified name),
     and for the other fields written raw a shape without spaces or YAML punctuation (a duration, an enum word, an
     API version, a Helm release name of at most 53 characters).
@@ -44,8 +45,8 @@ EXAMPLES = r"""
     errors: "{{ {'platform_addons': platform_addons, 'platform_workloads': platform_workloads,
       'platform_storage_class': platform_storage_class, 'platform_priority_classes': platform_priority_classes,
       'platform_rbac_groups': platform_rbac_groups} | triptrip.platform.manifest_name_errors }}"
-# platform_addons_overrides: {istio: {traffic: {service: "triptrip-api\nnamespace: kube-system"}}} gives
-#   platform_addons.istio.traffic.service="triptrip-api\nnamespace: kube-system": must be a DNS-1123 label ...
+# addon_istio_traffic: {service: "triptrip-api\nnamespace: kube-system", ...} gives
+#   addon_istio_traffic.service="triptrip-api\nnamespace: kube-system": must be a DNS-1123 label ...
 """
 
 RETURN = r"""
@@ -210,6 +211,12 @@ def _broken(value, rule):
     return False
 
 
+def _variable(path):
+    """Where the value is set: platform_addons.<name>.<setting>... is the variable addon_<name>_<setting>..."""
+    parts = re.match(r"^platform_addons\.([a-z0-9_]+)\.([a-z0-9_]+)(.*)$", path, re.S)
+    return f"addon_{parts.group(1)}_{parts.group(2)}{parts.group(3)}" if parts else path
+
+
 def manifest_name_errors(settings):
     """One sentence per value of `settings` that breaks the rule of the manifest field it is written into."""
     errors = []
@@ -217,7 +224,8 @@ def manifest_name_errors(settings):
         name, *rest = pattern.split(".")
         if name not in (settings or {}):
             continue
-        for path, value, key in _values(settings[name], rest, name):
+        for where, value, key in _values(settings[name], rest, name):
+            path = _variable(where)
             if _broken(value, rule):
                 errors.append(f"{path} key {_show(value)}: must be {RULES[rule][2]}" if key
                               else f"{path}={_show(value)}: must be {RULES[rule][2]}")

@@ -259,7 +259,7 @@ def _flow_errors(where, flow, component, namespaces, endpoint_services, egress):
 def network_flows_errors(baseline, addons, workloads, extra, namespaces, endpoint_services=None, egress="nat"):
     """What is wrong with the flows, each error naming the variable, the flow and the value ([] when nothing)."""
     lists = [("platform_baseline_flows", "baseline", baseline)]
-    lists += [("platform_addons.%s.flows" % n, n, a.get("flows")) for n, a in sorted((addons or {}).items())
+    lists += [("addon_%s_flows" % n, n, a.get("flows")) for n, a in sorted((addons or {}).items())
               if isinstance(a, dict)]
     lists += [("platform_workloads.%s.flows" % n, n, w.get("flows")) for n, w in sorted((workloads or {}).items())
               if isinstance(w, dict)]

@@ -18,8 +18,11 @@ version_added: 0.2.0
 description:
   - Takes the settings an inventory merges recursively over the shared defaults, C(<name>_overrides) over
     C(<name>_base) (group_vars/all), and returns one sentence per error, each naming the key as written
-    (such as C(platform_addons_overrides.keda.enabeld)), the merged setting it lands in, the value read and what
+    (such as C(platform_node_groups_overrides.gpu.taint)), the merged setting it lands in, the value read and what
     was probably meant. An empty list means every override fits the defaults.
+  - The add-ons' settings are variables of their roles (C(addon_<name>_<setting>), defaults in the role's
+    C(defaults/main.yml)); the C(triptrip.platform.addon_settings) lookup with C(schema=true) gives each add-on in
+    the same shape, and each error names the variable (C(addon_keda_enabeld)).
   - B(Unknown keys.) Every mapping of the defaults is closed; a key of the override that the default does not have
     at that path is refused, with the closest known key suggested. The defaults' shape is the schema, with two
     explicit exceptions kept in this plugin, each with its reason. I(Open) paths, passed through to another
@@ -27,8 +30,8 @@ description:
     whose contents are not checked. I(Entries) paths, maps keyed by names the environment chooses (node groups,
     IRSA roles, ECR repositories, managed add-ons, quotas by namespace), where a new key is allowed, and its value is
     checked against the union of the defaults' entries. Keys that the roles read but the defaults leave out are
-    listed as optional keys, with a value that gives their type. The add-ons' and the workloads' own names are
-    left to their checks (C(addon_errors), the workloads' check), which refuse an unknown one in their own words.
+    listed as optional keys, with a value that gives their type. The workloads' own names are left to the
+    workloads' check, which refuses an unknown one in its own words.
   - B(Types.) A value whose type differs from the default's is refused (a string where the default is a boolean,
     such as C("false") for C(enabled), which Jinja reads as true; a string or a float where a whole number is expected;
     a list where a mapping is expected). A whole number is accepted where the default is a float; null only where
@@ -37,7 +40,7 @@ positional: _input
 options:
   _input:
     description:
-      - The settings by name (such as C(platform_addons)), each a mapping of C(base) (C(<name>_base)) and
+      - The settings by name (such as C(platform_node_groups)), each a mapping of C(base) (C(<name>_base)) and
         C(overrides) (C(<name>_overrides)), as templated by the play.
       - An add-on whose settings are variables of its role (the C(triptrip.platform.addon_settings) lookup with
         C(schema=true)) comes as C(platform_addons.<name>) with C(prefix) (C(addon_<name>_)) besides; C(base) is the
@@ -59,13 +62,16 @@ EXAMPLES = r"""
     that: errors | length == 0
     fail_msg: "{{ errors | join('; ') }}"
   vars:
-    errors: "{{ {'platform_addons': {'base': platform_addons_base, 'overrides': platform_addons_overrides},
+    errors: "{{ {'platform_node_groups': {'base': platform_node_groups_base, 'overrides': platform_node_groups_overrides},
       'platform_ecr_repositories': {'base': platform_ecr_repositories_base, 'overrides': platform_ecr_repositories_overrides}}
+      | combine(lookup('triptrip.platform.addon_settings', schema=true))
       | triptrip.platform.settings_errors(optional={'platform_ecr_repositories.*': platform_ecr_defaults}) }}"
-# platform_addons_overrides: {keda: {enabeld: false, replicas: {operator: "2"}}} gives
-#   platform_addons_overrides.keda.enabeld: unknown key, did you mean enabled? (platform_addons.keda takes ...)
-#   platform_addons_overrides.keda.replicas.operator="2" is a string, but platform_addons.keda.replicas.operator
-#   takes a whole number (default 2): write 2 without quotes
+# platform_node_groups_overrides: {gpu: {taint: [], scaling: {min_size: "1"}}} gives
+#   platform_node_groups_overrides.gpu.taint: unknown key, did you mean taints? (platform_node_groups.gpu takes ...)
+#   platform_node_groups_overrides.gpu.scaling.min_size="1" is a string, but platform_node_groups.gpu.scaling.min_size
+#   takes a whole number (default 0): write 1 without quotes
+# addon_keda_enabeld: false gives
+#   addon_keda_enabeld: unknown setting, did you mean addon_keda_enabled? (roles/addon_keda/defaults/main.yml sets ...)
 """
 
 RETURN = r"""
@@ -129,8 +135,6 @@ ENTRIES = (
 # Settings whose own names (the top-level keys) another preflight check already refuses, in its own words: an
 # unknown one is left to it (and not looked into here).
 NAMES_CHECKED_ELSEWHERE = (
-    # addon_errors (roles/preflight/tasks/checks.yml): "platform_addons_overrides.<name>: unknown add-on; the add-ons are ..."
-    "platform_addons",
     # The workloads' check (checks.yml): "platform_workloads_overrides: unknown workloads [...] (known: ...)"
     "platform_workloads",
 )

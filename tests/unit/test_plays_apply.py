@@ -24,7 +24,7 @@ def publishers() -> set[str]:
 
 def play_text(play: dict, base: Path) -> str:
     """The play's sections in the order they run, each followed by the task files it imports
-    (playbooks/addons/<name>.yml, tasks/*.yml), as one text."""
+    (tasks/*.yml), as one text."""
     text = ""
     for section in ("pre_tasks", "roles", "tasks", "post_tasks"):
         part = yaml.safe_dump(play.get(section) or [], sort_keys=False)

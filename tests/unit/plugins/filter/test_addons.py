@@ -18,13 +18,10 @@ ADDON = {"enabled": True, "chart": "istiod", "version": "1.30.0",
 
 @pytest.fixture(scope="module")
 def shipped(root):
-    """Every add-on as group_vars/all/addon_*.yml or its role's defaults (addon_<name>_*) declares it."""
-    addons = {}
-    for path in sorted((root / "group_vars" / "all").glob("addon_*.yml")):
-        for name, addon in yaml.safe_load(path.read_text()).items():
-            addons[name.removeprefix("platform_addon_")] = addon
-    addons.update(role_settings(root / "roles"))
+    """Every add-on as its role's defaults (addon_<name>_*) declare it."""
+    addons = role_settings(root / "roles")
     assert len(addons) == len(list((root / "roles").glob("addon_*")))
+    assert not list((root / "group_vars" / "all").glob("addon_*.yml"))
     return addons
 
 
@@ -60,13 +57,13 @@ def test_bad_chart_source_names_the_variable(source, oci, mirror, message):
 
 
 def test_the_shipped_addons_are_valid(shipped):
-    assert shipped, "no group_vars/all/addon_*.yml found"
+    assert shipped, "no add-on role found"
     # An `enabled` derived from other settings (nvidia_device_plugin's, from the node groups) is a Jinja expression
     # here; preflight checks its value on every inventory (test_shared_defaults.py), its results are tested in
     # tests/unit/test_addon_nvidia_device_plugin.py.
     derived = {name: {**addon, "enabled": True} for name, addon in shipped.items() if str(addon.get("enabled")).startswith("{{")}
     assert sorted(derived) == ["nvidia_device_plugin"]
-    assert addon_errors({**shipped, **derived}, {}, list(shipped), "1.35") == []
+    assert addon_errors({**shipped, **derived}, {}, "1.35") == []
 
 
 def test_every_shipped_addon_has_a_test_double_chart(root, shipped):
@@ -83,38 +80,40 @@ def test_every_shipped_addon_has_a_test_double_chart(root, shipped):
 def errors_of(change, name="istio", overrides=None, kubernetes="1.35"):
     addon = copy.deepcopy(ADDON)
     change(addon)
-    return addon_errors({name: addon}, overrides or {}, [name, "keda"], kubernetes)
+    return addon_errors({name: addon, "keda": {**copy.deepcopy(ADDON), "chart": "keda"}}, overrides or {}, kubernetes)
 
 
 @pytest.mark.parametrize(("change", "expected"), [
-    (lambda a: a.update(version="1.30"), "platform_addons.istio.version='1.30': must be a chart version such as 1.30.0"),
-    (lambda a: a.update(version="latest"), "platform_addons.istio.version='latest': must be a chart version"),
-    (lambda a: a.update(enabled="yes"), "platform_addons.istio.enabled='yes': must be true or false"),
-    (lambda a: a.update(chart="Istio_D"), "platform_addons.istio.chart='Istio_D': must be a chart name"),
-    (lambda a: a.update(repository="istio-release"), "platform_addons.istio.repository='istio-release': must be an"),
-    (lambda a: a.update(namespace="Istio System"), "platform_addons.istio.namespace='Istio System': must be a namespace"),
-    (lambda a: a.update({"values": ["a"]}), "platform_addons.istio.values=['a']: must be a mapping of chart values"),
+    (lambda a: a.update(version="1.30"), "addon_istio_version='1.30': must be a chart version such as 1.30.0"),
+    (lambda a: a.update(version="latest"), "addon_istio_version='latest': must be a chart version"),
+    (lambda a: a.update(enabled="yes"), "addon_istio_enabled='yes': must be true or false"),
+    (lambda a: a.update(chart="Istio_D"), "addon_istio_chart='Istio_D': must be a chart name"),
+    (lambda a: a.update(repository="istio-release"), "addon_istio_repository='istio-release': must be an"),
+    (lambda a: a.update(namespace="Istio System"), "addon_istio_namespace='Istio System': must be a namespace"),
+    (lambda a: a.update({"values": ["a"]}), "addon_istio_values=['a']: must be a mapping of chart values"),
     (lambda a: a["traffic"]["routes"][1].update(weight=10),
-     "platform_addons.istio.traffic.routes weights [95, 10] sum to 105: they must sum to 100"),
+     "addon_istio_traffic.routes weights [95, 10] sum to 105: they must sum to 100"),
     (lambda a: a["traffic"]["routes"][0].update(weight="95"),
-     "platform_addons.istio.traffic.routes[0].weight='95': must be a whole number from 0 to 100"),
-    (lambda a: a["traffic"].update(routes=[]), "platform_addons.istio.traffic.routes=[]: must be a non-empty list"),
-    (lambda a: a.pop("namespace"), "platform_addons.istio lacks ['namespace']"),
+     "addon_istio_traffic.routes[0].weight='95': must be a whole number from 0 to 100"),
+    (lambda a: a["traffic"].update(routes=[]), "addon_istio_traffic.routes=[]: must be a non-empty list"),
+    (lambda a: a.pop("namespace"), "roles/addon_istio/defaults/main.yml must set addon_istio_namespace"),
 ])
 def test_each_rule_names_the_variable_and_the_value(change, expected):
     errors = errors_of(change)
     assert any(e.startswith(expected) for e in errors), errors
 
 
-def test_an_unknown_addon_in_the_overrides_is_refused():
-    errors = errors_of(lambda a: None, overrides={"linkerd": {"enabled": True}})
-    assert errors == ["platform_addons_overrides.linkerd: unknown add-on; the add-ons are istio, keda"]
+def test_the_overrides_of_before_are_refused_with_the_variables_to_set():
+    errors = errors_of(lambda a: None, overrides={"linkerd": {"enabled": True}, "keda": {"replicas": 2}})
+    assert errors == ["platform_addons_overrides.keda: keda's settings are variables of their own: set addon_keda_<setting> "
+                      "instead (roles/addon_keda/defaults/main.yml lists them)",
+                      "platform_addons_overrides.linkerd: unknown add-on; the add-ons are istio, keda"]
 
 
 def test_cluster_autoscaler_image_minor_must_equal_the_cluster_minor():
     addon = {**copy.deepcopy(ADDON), "chart": "cluster-autoscaler", "image_tag": "v1.34.2"}
-    errors = addon_errors({"cluster_autoscaler": addon}, {}, ["cluster_autoscaler"], "1.35")
-    assert errors == ["platform_addons.cluster_autoscaler.image_tag='v1.34.2': its minor must equal the cluster's "
+    errors = addon_errors({"cluster_autoscaler": addon}, {}, "1.35")
+    assert errors == ["addon_cluster_autoscaler_image_tag='v1.34.2': its minor must equal the cluster's "
                       "(platform_eks_version=1.35); cluster-autoscaler supports only the Kubernetes minor it was built for"]
     addon["image_tag"] = "v1.35.0"
-    assert addon_errors({"cluster_autoscaler": addon}, {}, ["cluster_autoscaler"], "1.35") == []
+    assert addon_errors({"cluster_autoscaler": addon}, {}, "1.35") == []

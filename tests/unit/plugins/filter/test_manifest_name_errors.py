@@ -20,8 +20,7 @@ def settings(root):
     merged = {}
     for path in sorted((root / "group_vars" / "all").glob("*.yml")):
         merged.update(yaml.safe_load(path.read_text()) or {})
-    addons = {name: copy.deepcopy(merged[f"platform_addon_{name}"]) for name in merged["platform_addons_base"]}
-    addons.update(copy.deepcopy(role_settings(root / "roles")))  # the add-ons whose roles hold their settings
+    addons = copy.deepcopy(role_settings(root / "roles"))
     addons["fluent_bit"]["cloudwatch"].update(region="ap-northeast-1", log_group="/aws/eks/triptrip-production/containers")
     return {"platform_addons": addons, "platform_workloads": merged["platform_workloads_base"],
             "platform_storage_class": merged["platform_storage_class"],
@@ -57,21 +56,21 @@ def test_every_checked_path_reaches_a_value_of_the_defaults(settings):
 
 @pytest.mark.parametrize("path, value, message", [
     ("platform_addons.istio.traffic.service", "triptrip-api\nnamespace: kube-system",
-     'platform_addons.istio.traffic.service="triptrip-api\\nnamespace: kube-system": must be a DNS-1123 label'),
+     'addon_istio_traffic.service="triptrip-api\\nnamespace: kube-system": must be a DNS-1123 label'),
     ("platform_addons.istio.traffic.subsets[0]", {"name": "stable", "labels": {"version": "stable\nextra: key"}},
-     'platform_addons.istio.traffic.subsets[0].labels.version="stable\\nextra: key": must be a Kubernetes label value'),
+     'addon_istio_traffic.subsets[0].labels.version="stable\\nextra: key": must be a Kubernetes label value'),
     ("platform_addons.istio.traffic.subsets[1]", {"name": "canary", "labels": {"bad key": "canary"}},
-     'platform_addons.istio.traffic.subsets[1].labels key "bad key": must be a Kubernetes label or annotation key'),
+     'addon_istio_traffic.subsets[1].labels key "bad key": must be a Kubernetes label or annotation key'),
     ("platform_addons.istio.traffic.canary_header", {"name": "x-canary: yes\nx", "exact": "true"},
-     "platform_addons.istio.traffic.canary_header.name="),
-    ("platform_addons.istio.traffic.timeout", 90, "platform_addons.istio.traffic.timeout=90: must be a duration"),
+     "addon_istio_traffic.canary_header.name="),
+    ("platform_addons.istio.traffic.timeout", 90, "addon_istio_traffic.timeout=90: must be a duration"),
     ("platform_addons.aws_load_balancer_controller.ingress.hosts", ["https://api.triptrip.com/"],
-     'platform_addons.aws_load_balancer_controller.ingress.hosts[0]="https://api.triptrip.com/": must be a lower-case DNS name'),
-    ("platform_addons.keda.scaled_objects[0].name", "Worker", 'platform_addons.keda.scaled_objects[0].name="Worker"'),
+     'addon_aws_load_balancer_controller_ingress.hosts[0]="https://api.triptrip.com/": must be a lower-case DNS name'),
+    ("platform_addons.keda.scaled_objects[0].name", "Worker", 'addon_keda_scaled_objects[0].name="Worker"'),
     ("platform_addons.vpa.autoscalers[0].target", {"kind": "Deployment\nspec: {}", "name": "triptrip-api"},
-     "platform_addons.vpa.autoscalers[0].target.kind="),
+     "addon_vpa_autoscalers[0].target.kind="),
     ("platform_addons.fluent_bit.cloudwatch.log_group", "/aws/eks/x\n[OUTPUT]",
-     "platform_addons.fluent_bit.cloudwatch.log_group=\"/aws/eks/x\\n[OUTPUT]\": must be one word"),
+     "addon_fluent_bit_cloudwatch.log_group=\"/aws/eks/x\\n[OUTPUT]\": must be one word"),
     ("platform_workloads.api.release", "TripTrip-API", 'platform_workloads.api.release="TripTrip-API": must be a Helm release name'),
     ("platform_workloads.api.release", "a" * 54, "platform_workloads.api.release="),
     ("platform_storage_class.name", "gp3 encrypted", 'platform_storage_class.name="gp3 encrypted"'),

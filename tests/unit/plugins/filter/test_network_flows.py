@@ -156,9 +156,9 @@ def test_a_flow_without_a_side_or_declared_twice_is_refused():
 
 def test_a_component_flow_is_named_by_its_variable_and_may_not_name_a_component():
     errors = network_flows_errors([], {"keda": {"flows": [flow(component="keda", port=0)]}}, {}, [], ALL)
-    assert errors == ["platform_addons.keda.flows[0] has unknown keys ['component'] (known: doc, from, mesh, name, "
+    assert errors == ["addon_keda_flows[0] has unknown keys ['component'] (known: doc, from, mesh, name, "
                       "port, protocol, to)",
-                      "platform_addons.keda.flows[0].port must be a number from 1 to 65535, got 0"]
+                      "addon_keda_flows[0].port must be a number from 1 to 65535, got 0"]
 
 
 def test_an_aws_api_needs_its_interface_endpoint_in_a_private_vpc():

@@ -13,7 +13,7 @@ import yaml
 from ansible_collections.triptrip.platform.plugins.filter.settings_errors import ENTRIES, OPEN, OPTIONAL, settings_errors
 from ansible_collections.triptrip.platform.plugins.lookup.addon_settings import role_settings
 
-MERGED = ["platform_addons", "platform_ecr_repositories", "platform_eks_addons", "platform_irsa_roles", "platform_node_groups",
+MERGED = ["platform_ecr_repositories", "platform_eks_addons", "platform_irsa_roles", "platform_node_groups",
           "platform_resource_quotas", "platform_workloads"]
 INVENTORIES = ["production", "staging", "development", "dr", "local"]
 
@@ -186,9 +186,9 @@ def test_a_new_entry_is_held_to_the_union_of_the_defaults_entries(defaults):
     assert len(got) == 1 and got[0].startswith('platform_node_groups_overrides.batch.disk.size_gb="100" is a string'), got
 
 
-def test_the_add_ons_and_workloads_own_names_are_left_to_their_checks(defaults):
-    # addon_errors and the workloads' check refuse them in their own words (tests/integration/addons/test_zz_lifecycle.py).
-    assert errors(defaults, platform_addons={"linkerd": {"enabled": True}}, platform_workloads={"web": {"enabled": True}}) == []
+def test_the_workloads_own_names_are_left_to_their_check(defaults):
+    # The workloads' check refuses them in its own words (tests/integration/addons/test_zz_lifecycle.py).
+    assert errors(defaults, platform_workloads={"web": {"enabled": True}}) == []
     # ... while the keys below a known add-on or workload are this check's.
     assert errors(defaults, platform_workloads={"api": {"enable": True}}) == [
         "platform_workloads_overrides.api.enable: unknown key, did you mean enabled? (platform_workloads.api takes chart, "

@@ -26,13 +26,11 @@ def entry(base, overrides):
 def test_every_add_on_has_its_settings_in_exactly_one_place(root):
     own = role_settings(root / "roles")
     assert own["metrics_server"]["replicas"] == 2 and own["metrics_server"]["enabled"] is True
-    shared = yaml.safe_load((root / "group_vars/all/addons.yml").read_text())["platform_addons_base"]
     roles = sorted(p.name[len("addon_"):] for p in (root / "roles").glob("addon_*"))
-    assert sorted([*own, *shared]) == roles
-    assert not set(own) & set(shared)
-    for name in own:
-        assert not (root / f"group_vars/all/addon_{name}.yml").exists(), name
-        assert not (root / f"playbooks/addons/{name}.yml").exists(), name
+    assert sorted(own) == roles
+    shared = yaml.safe_load((root / "group_vars/all/addons.yml").read_text())
+    assert "platform_addons_base" not in shared and "platform_addons_overrides" not in shared
+    assert not list((root / "group_vars/all").glob("addon_*.yml")) and not (root / "playbooks/addons").exists()
 
 
 def test_only_a_role_whose_defaults_set_enabled_holds_its_settings(tmp_path):
@@ -127,13 +125,13 @@ def test_cluster_autoscaler_takes_any_of_its_flags(root):
 def test_the_add_on_rules_name_the_variables():
     addon = {"enabled": True, "chart": "metrics-server", "version": "latest", "repository": "https://example.org/charts",
              "namespace": "kube-system", "values": {}}
-    assert addon_errors({"metrics_server": addon}, known=[], own=["metrics_server"]) == [
+    assert addon_errors({"metrics_server": addon}) == [
         "addon_metrics_server_version='latest': must be a chart version such as 1.30.0"]
-    assert addon_errors({"metrics_server": {**addon, "version": "3.13.0"}}, known=[], own=["metrics_server"]) == []
+    assert addon_errors({"metrics_server": {**addon, "version": "3.13.0"}}) == []
 
 
 def test_the_old_way_of_setting_them_is_refused_with_the_new_one():
-    errors = addon_errors({}, overrides={"metrics_server": {"replicas": 3}}, known=[], own=["metrics_server"])
+    errors = addon_errors({"metrics_server": {}}, overrides={"metrics_server": {"replicas": 3}})[:1]
     assert errors == ["platform_addons_overrides.metrics_server: metrics_server's settings are variables of their own: "
                       "set addon_metrics_server_<setting> instead (roles/addon_metrics_server/defaults/main.yml lists them)"]
 
@@ -151,6 +149,6 @@ def test_the_local_chart_mirror_packages_every_add_on_s_pinned_chart(root):
     pins = _localenv(root).pinned_charts()
     own = role_settings(root / "roles")
     for name, settings in own.items():
-        assert pins.get(settings["chart"]) == str(settings["version"]), name
-    shared = yaml.safe_load((root / "group_vars/all/addons.yml").read_text())["platform_addons_base"]
-    assert len(set(pins)) >= len(own) + len(shared)
+        for chart in [settings["chart"], *settings.get("extra_charts", [])]:
+            assert pins.get(chart) == str(settings["version"]), (name, chart)
+    assert len(pins) == len(own) + len(own["istio"]["extra_charts"])
