@@ -38,8 +38,7 @@ BROKEN = [
      "platform_workloads.<name>.values.podDisruptionBudget.enabled=false for api: staging must keep"),
     # The autoscaler's image follows the version (its own rule, checked earlier, stays satisfied).
     ("eks-out-of-standard-support", "production", {"platform_eks_version": "1.33", "addon_cluster_autoscaler_image_tag": "v1.33.3",
-        "platform_eks_addons_overrides": {
-        "kube-proxy": {"version": "v1.33.5-eksbuild.2"}}},
+                                                   "platform_eks_addons_overrides": {"kube-proxy": {"version": "v1.33.5-eksbuild.2"}}},
      "platform_eks_version=1.33: must be a minor of platform_eks_standard_support_end"),
     ("eks-unknown", "development", {"platform_eks_version": "1.29", "addon_cluster_autoscaler_image_tag": "v1.29.5"},
      "platform_eks_version=1.29: must be a minor of platform_eks_standard_support_end"),

@@ -4,7 +4,6 @@ shipped inventories' overrides pass."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
