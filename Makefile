@@ -40,18 +40,20 @@ simulate: setup ## Capacity simulation of SIM_ENV at maximum sizes, on a control
 timeline: ## The API's scaling timeline against spec 1.2.1 for inventories/$(ENV) (reports/<env>/timeline.md)
 	ansible-playbook playbooks/scaling_timeline.yml -i inventories/$(ENV)
 
+# SIDE: a prefix for the commands of lint, unit and sanity (`make test` gives them a lower CPU priority).
+SIDE ?=
 lint: ## yamllint and ansible-lint (production profile)
-	yamllint --strict .
-	ansible-lint
+	$(SIDE) yamllint --strict .
+	$(SIDE) ansible-lint
 
 # Two workers: the unit tests share nothing, and ansible-doc and the playbook syntax checks keep one core busy each.
 UNIT_WORKERS ?= 2
 unit: ## pytest unit tests (modules, filters, inventories, pins), UNIT_WORKERS at once
-	pytest -n $(UNIT_WORKERS) tests/unit
+	$(SIDE) pytest -n $(UNIT_WORKERS) tests/unit
 
 # No --skip-test: every sanity test runs offline once scripts/setup has cached pip and primed ansible-test's venvs.
 sanity: ## ansible-test sanity on a copy of the collection (scripts/sanity; exceptions: tests/sanity/ignore-2.19.txt)
-	scripts/sanity
+	$(SIDE) scripts/sanity
 
 # Two workers by default: each takes whole platforms (a module, or the add-on package), see tests/integration/conftest.py.
 INTEGRATION_WORKERS ?= 2
@@ -65,8 +67,10 @@ molecule: ## molecule's default scenario: create, converge, idempotence, check, 
 # platform it also checks drift on), so `test` does not run `molecule test` a second time.
 # The four suites run side by side: the integration tests leave a core idle while their servers work and wait, and the
 # other three fill it. Their outputs come whole when each ends; the integration tests' (a recursive make) as it runs.
+# The integration tests are the longest suite, so the other three run at a lower CPU priority (nice 10): they take
+# what the integration tests leave idle instead of slowing them.
 test: setup ## Everything CI runs
-	$(MAKE) --no-print-directory --output-sync=target --jobs=4 lint unit sanity integration-live
+	$(MAKE) --no-print-directory --output-sync=target --jobs=4 SIDE=nice\ -n\ 10 lint unit sanity integration-live
 
 integration-live:
 	+@$(MAKE) --no-print-directory --output-sync=none integration
