@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
 # Apache License 2.0 (see LICENSE)
-"""triptrip.platform.addon_settings: the settings of the add-ons whose roles hold them, read as the host has them.
+"""triptrip.platform.addon_settings: every add-on's settings, read from its role's variables as the host has them.
 
 An add-on's settings live in one place, its role's defaults/main.yml, one variable per setting (addon_<name>_<key>),
 and an inventory sets those variables directly. The plays' readers that take every add-on at once (the network flows,
@@ -23,7 +23,7 @@ description:
     C(addon_<name>_)) to the value the host has (the inventory's, else the role's default), for the readers that take
     every add-on at once.
   - With O(schema=true), returns the input of the C(triptrip.platform.settings_errors) filter instead, one entry per
-    add-on, C(platform_addons.<name>), with C(base) (the role's defaults), C(overrides) (every variable of the host
+    add-on, C(platform_addons.<name>), with C(base) (the role's defaults, rendered as the play renders them), C(overrides) (every variable of the host
     named C(addon_<name>_*), so that a misspelt one is there to be refused) and C(prefix) (C(addon_<name>_)).
 options:
   schema:

@@ -373,7 +373,7 @@ CASES: list[Case] = [
     Case("type-addon-enabled-false-string", WRONG_TYPE, "add-on enabled \"false\" quoted (a string Jinja reads as true)",
          {"addon_argocd_enabled": "false"},
          'addon_argocd_enabled="false" is a string, but addon_argocd_enabled takes true or false'),
-    # An add-on whose role holds its settings (metrics-server): each setting is a variable addon_<name>_<key>.
+    # An add-on's setting (metrics-server's): each is a variable addon_<name>_<key>.
     Case("type-addon-own-replicas-string", WRONG_TYPE, "metrics-server replicas \"3\" quoted (its own variable)",
          {"addon_metrics_server_replicas": "3"},
          'addon_metrics_server_replicas="3" is a string, but addon_metrics_server_replicas takes a whole number'),
