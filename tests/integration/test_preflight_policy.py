@@ -1,10 +1,13 @@
-"""Preflight's policy (roles/preflight/tasks/policy.yml): the test generates broken inventories, one rule each, from
-copies of the real ones, and runs site.yml with them. Each must stop in preflight, before the AWS layer starts,
-with a message that names the variable. The copies point AWS at a closed local port, so nothing could be changed
-even if preflight let one through."""
+"""Preflight's policy (plugins/filter/policy_errors.py) through the playbook: the test copies each real inventory,
+adds one host per broken rule (host_vars/<case>.yml over the copy's group_vars) and an unbroken control host, and
+runs playbooks/validate.yml (site.yml's first play) once per environment. Each broken host must fail in preflight
+with a message that names the variable; the control host must pass, so each case fails for its own rule, not for the
+copy. That site.yml stops at a failed preflight before the AWS layer is test_bad_input.py's. The rules one by one,
+with negative cases, are tests/unit/plugins/filter/test_preflight_errors.py."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -21,7 +24,7 @@ DR_IN_TOKYO_PUBLIC = [{"az": f"ap-northeast-1{z}", "cidr": f"10.10.{n}.0/24"} fo
 TINY = {name: {"scaling": {"min_size": 0, "max_size": 1, "desired_size": 0}}
         for name in ("general", "compute", "memory", "spot", "gpu")}
 
-# (id, environment copied, settings added to its main.yml, text the failure must contain)
+# (id, environment copied, settings of its host (host_vars), text the failure must contain)
 BROKEN = [
     ("public-endpoint", "production", {"platform_eks_endpoint_public_access": True},
      "platform_eks_endpoint_public_access=True: production must have a private endpoint only"),
@@ -39,7 +42,7 @@ BROKEN = [
     # The autoscaler's image follows the version (its own rule, checked earlier, stays satisfied).
     ("eks-out-of-standard-support", "production", {"platform_eks_version": "1.33", "addon_cluster_autoscaler_image_tag": "v1.33.3",
                                                    "platform_eks_addons_overrides": {"kube-proxy": {"version": "v1.33.5-eksbuild.2"}}},
-     "platform_eks_version=1.33: must be a minor of platform_eks_standard_support_end"),
+     "platform_eks_version=1.33: for production it must still be in EKS standard support"),
     ("eks-unknown", "development", {"platform_eks_version": "1.29", "addon_cluster_autoscaler_image_tag": "v1.29.5"},
      "platform_eks_version=1.29: must be a minor of platform_eks_standard_support_end"),
     ("autoscaler-minor", "production", {"addon_cluster_autoscaler_image_tag": "v1.34.2"},
@@ -48,8 +51,8 @@ BROKEN = [
      "platform_eks_addons.kube-proxy.version=v1.34.1-eksbuild.2: its minor must equal platform_eks_version=1.35"),
     ("quotas-exceed-nodes", "production", {"platform_node_groups_overrides": TINY},
      "platform_node_groups at max_size give 20 vCPU"),
-    ("cluster-name", "production", {"platform_cluster_name": "TripTrip-Prod"},
-     "platform_cluster_name=TripTrip-Prod"),
+    ("cluster-name", "production", {"platform_cluster_name": "prod-cluster"},
+     "platform_cluster_name=prod-cluster must be triptrip-<name>"),
     ("node-group-name", "staging", {"platform_node_groups_overrides": {"Big_Nodes": {
         "instance_types": ["m5.xlarge"], "capacity_type": "ON_DEMAND", "scaling": {"min_size": 0, "max_size": 1, "desired_size": 0},
         "disk": {"size_gb": 100, "type": "gp3", "iops": 3000, "throughput": 125, "encrypted": True},
@@ -61,36 +64,59 @@ BROKEN = [
 ]
 
 
-def broken_inventory(root, tmp_path, environment, settings):
-    inventory = tmp_path / environment
-    shutil.copytree(root / "inventories" / environment, inventory)
-    main = inventory / "group_vars/all/main.yml"
+CONTROL = "control-unbroken"
+FAILURE = re.compile(r"^(?:fatal|failed): \[(?P<host>[^\]]+)\].*? => (?P<result>\{.*\})$")
+RECAP = re.compile(r"^(?P<host>\S+)\s+: ok=\d+\s+changed=(?P<changed>\d+)\s+unreachable=\d+\s+failed=(?P<failed>\d+)")
+ENVIRONMENTS = sorted({b[1] for b in BROKEN} | {"production", "staging", "development", "dr"})
+
+
+def inventory_with_cases(root, target, environment, cases):
+    """A copy of the environment's inventory: its own host renamed to the control host, and one host per case."""
+    shutil.copytree(root / "inventories" / environment, target)
+    main = target / "group_vars/all/main.yml"
     data = yaml.safe_load(main.read_text())
-    data.update(settings)
     data["platform_aws_env"] = DEAD_AWS
     main.write_text(yaml.safe_dump(data, sort_keys=False))
-    return inventory
+    host = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
+    names = [CONTROL] + [case_id for case_id, _settings, _message in cases]
+    (target / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {"clusters": {"hosts": {
+        name: dict(host) for name in names}}}}}, sort_keys=False))
+    (target / "host_vars").mkdir()
+    for case_id, settings, _message in cases:
+        (target / "host_vars" / f"{case_id}.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    return target
 
 
-@pytest.mark.parametrize(("environment", "settings", "message"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN])
-def test_a_broken_inventory_stops_in_preflight_naming_the_variable(root, tool_env, tmp_path, environment, settings,
-                                                                   message):
-    inventory = broken_inventory(root, tmp_path, environment, settings)
-    run = subprocess.run(["ansible-playbook", "site.yml", "-i", str(inventory)], cwd=root, env=tool_env,
-                         capture_output=True, text=True, check=False)
-    assert run.returncode != 0
-    output = run.stdout.replace('\\"', '"')
-    assert message in output, output[-4000:]
-    recap = re.search(r"ok=\d+\s+changed=(\d+)", run.stdout)
-    assert recap and recap.group(1) == "0"
-    assert "Build the AWS layer" not in run.stdout, "the run went past preflight"
+@pytest.fixture(scope="module")
+def runs(root, tool_env, tmp_path_factory):
+    """validate.yml once per environment: {environment: (failure message by host, recap by host, output)}."""
+    results = {}
+    for environment in ENVIRONMENTS:
+        cases = [(b[0], b[2], b[3]) for b in BROKEN if b[1] == environment]
+        inventory = inventory_with_cases(root, tmp_path_factory.mktemp("policy") / environment, environment, cases)
+        res = subprocess.run(["ansible-playbook", "playbooks/validate.yml", "-i", str(inventory)], cwd=root,
+                             env=tool_env, capture_output=True, text=True, check=False, timeout=600)
+        failures = {m["host"]: str(json.loads(m["result"]).get("msg", "")) for line in res.stdout.splitlines()
+                    if (m := FAILURE.match(line))}
+        recaps = {m["host"]: (int(m["changed"]), int(m["failed"])) for line in res.stdout.splitlines()
+                  if (m := RECAP.match(line))}
+        results[environment] = (failures, recaps, res.stdout)
+    return results
 
 
-def test_ten_rules_at_least_and_each_case_breaks_only_one(root, tool_env, tmp_path):
-    assert len({b[0] for b in BROKEN}) >= 10
-    # The unbroken copies pass preflight: each case above fails for its own rule, not for the copy.
-    for environment in ("production", "staging", "development", "dr"):
-        inventory = broken_inventory(root, tmp_path, environment, {})
-        run = subprocess.run(["ansible-playbook", "playbooks/validate.yml", "-i", str(inventory)], cwd=root,
-                             env=tool_env, capture_output=True, text=True, check=False)
-        assert run.returncode == 0, run.stdout[-3000:]
+@pytest.mark.parametrize(("environment", "case_id", "message"), [(b[1], b[0], b[3]) for b in BROKEN],
+                         ids=[b[0] for b in BROKEN])
+def test_a_broken_inventory_stops_in_preflight_naming_the_variable(runs, environment, case_id, message):
+    failures, recaps, out = runs[environment]
+    assert recaps.get(case_id) == (0, 1), out[-4000:]
+    assert message in failures.get(case_id, "").replace('\\"', '"'), failures.get(case_id, out[-4000:])
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_unbroken_copy_passes_preflight(runs, environment):
+    failures, recaps, out = runs[environment]
+    assert recaps.get(CONTROL) == (0, 0), failures.get(CONTROL, out[-3000:])
+
+
+def test_ten_rules_at_least():
+    assert len({b[0] for b in BROKEN}) == len(BROKEN) >= 10
