@@ -37,4 +37,6 @@ def tool_env() -> dict[str, str]:
     env["PATH"] = f"{TOOLS_BIN}:{VENV_BIN}:{env.get('PATH', '')}"
     env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
+    # run_cost: what each playbook run costs, when TRIPTRIP_RUN_COST_FILE is set (tests/integration/conftest.py).
+    env["ANSIBLE_CALLBACK_PLUGINS"] = str(ROOT / "tests" / "callback_plugins")
     return env

@@ -8,8 +8,11 @@ lifecycle, rollback and destroy modules)."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import time
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from summary import table
 
 HERE = Path(__file__).resolve().parent
 SUMMARY_OWNED = pytest.StashKey[Path]()
+RUN_COST_OWNED = pytest.StashKey[Path]()
 
 
 def platform_group(path: Path) -> str:
@@ -69,12 +73,46 @@ def scope_rank(scope: str) -> int:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # The controlling process (or a run without xdist) names the summary file; xdist workers inherit it.
-    if not hasattr(config, "workerinput") and "TRIPTRIP_SUMMARY_FILE" not in os.environ:
-        handle, path = tempfile.mkstemp(prefix="triptrip-summary-", suffix=".jsonl")
-        os.close(handle)
-        os.environ["TRIPTRIP_SUMMARY_FILE"] = path
-        config.stash[SUMMARY_OWNED] = Path(path)
+    # The controlling process (or a run without xdist) names the summary and run cost files; xdist workers inherit
+    # them, and so do the playbook runs (tests/callback_plugins/run_cost.py).
+    for variable, key, prefix in (("TRIPTRIP_SUMMARY_FILE", SUMMARY_OWNED, "triptrip-summary-"),
+                                  ("TRIPTRIP_RUN_COST_FILE", RUN_COST_OWNED, "triptrip-run-cost-")):
+        if not hasattr(config, "workerinput") and variable not in os.environ:
+            handle, path = tempfile.mkstemp(prefix=prefix, suffix=".jsonl")
+            os.close(handle)
+            os.environ[variable] = path
+            config.stash[key] = Path(path)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):  # pylint: disable=unused-argument
+    """Each test's time span on its worker (setup, call and teardown), to find the test of each playbook run."""
+    start = time.time()
+    yield
+    path = os.environ.get("TRIPTRIP_RUN_COST_FILE")
+    if path:
+        row = {"kind": "test", "worker": os.environ.get("PYTEST_XDIST_WORKER", ""), "start": start,
+               "end": time.time(), "scope": platform_scope(item.nodeid)}
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(row) + "\n")
+
+
+def run_cost_table(path: Path) -> list[str]:
+    """The playbook runs' wall and CPU seconds by platform (module or package), most CPU first, and in all."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tests = [r for r in rows if r["kind"] == "test"]
+    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for run in (r for r in rows if r["kind"] == "run"):
+        scope = next((t["scope"] for t in tests if t["worker"] == run["worker"] and t["start"] <= run["end"] <= t["end"]),
+                     "(outside a test)")
+        for total in (totals[scope], totals["all"]):
+            total[0] += 1
+            total[1] += run["wall"]
+            total[2] += run["cpu"]
+    lines = ["| platform | playbook runs | wall s | CPU s |", "|---|---|---|---|"]
+    for scope, (runs, wall, cpu) in sorted(totals.items(), key=lambda item: -item[1][2]):
+        lines.append(f"| {scope} | {runs} | {wall:.0f} | {cpu:.0f} |")
+    return lines if len(totals) > 0 else []
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
@@ -86,6 +124,13 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.section("reliability and security summary (issue #8)")
         for line in lines:
             terminalreporter.write_line(line)
-    owned = config.stash.get(SUMMARY_OWNED, None)
-    if owned is not None:
-        owned.unlink(missing_ok=True)
+    cost = Path(os.environ.get("TRIPTRIP_RUN_COST_FILE", "/nonexistent"))
+    lines = run_cost_table(cost) if cost.exists() else []
+    if lines:
+        terminalreporter.section("what the playbook runs cost (tests/callback_plugins/run_cost.py)")
+        for line in lines:
+            terminalreporter.write_line(line)
+    for key in (SUMMARY_OWNED, RUN_COST_OWNED):
+        owned = config.stash.get(key, None)
+        if owned is not None:
+            owned.unlink(missing_ok=True)
