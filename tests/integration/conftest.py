@@ -112,7 +112,7 @@ def run_cost_table(path: Path) -> list[str]:
     lines = ["| platform | playbook runs | wall s | CPU s |", "|---|---|---|---|"]
     for scope, (runs, wall, cpu) in sorted(totals.items(), key=lambda item: -item[1][2]):
         lines.append(f"| {scope} | {runs} | {wall:.0f} | {cpu:.0f} |")
-    return lines if len(totals) > 0 else []
+    return lines if totals else []
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
