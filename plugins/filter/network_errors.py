@@ -5,10 +5,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
-from ansible_collections.triptrip.platform.plugins.filter.subnet_errors import subnet_errors
+from ansible_collections.triptrip.platform.plugins.filter.subnet_errors import ipv4_network, subnet_errors
 
 DOCUMENTATION = r"""
 ---
@@ -60,23 +59,16 @@ _value:
 _SERVICE = re.compile(r"^[a-z0-9]+([.-][a-z0-9]+)*$")
 
 
-def _network(cidr):
-    try:
-        return ipaddress.IPv4Network(str(cidr), strict=True)
-    except ValueError:
-        return None
-
-
 def _public_subnet_errors(settings):
     public = settings.get("public_subnets") or []
     private = settings.get("private_subnets") or []
     errors = subnet_errors(public, settings.get("region", ""), "platform_public_subnets")
-    vpc = _network(settings.get("vpc_cidr"))
-    private_networks = [(i, _network(s.get("cidr"))) for i, s in enumerate(private) if isinstance(s, dict)]
+    vpc = ipv4_network(settings.get("vpc_cidr"))
+    private_networks = [(i, ipv4_network(s.get("cidr"))) for i, s in enumerate(private) if isinstance(s, dict)]
     for index, subnet in enumerate(public):
         if not isinstance(subnet, dict):
             continue
-        network = _network(subnet.get("cidr"))
+        network = ipv4_network(subnet.get("cidr"))
         where = f"platform_public_subnets[{index}].cidr={subnet.get('cidr')}"
         if network is None:
             errors.append(f"{where}: must be an IPv4 network in canonical form (such as 10.0.96.0/24)")

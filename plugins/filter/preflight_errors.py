@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import re
@@ -16,7 +15,7 @@ from ansible_collections.triptrip.platform.plugins.filter.network_errors import 
 from ansible_collections.triptrip.platform.plugins.filter.network_flows_policies import network_flows_errors
 from ansible_collections.triptrip.platform.plugins.filter.node_group_errors import node_group_errors
 from ansible_collections.triptrip.platform.plugins.filter.nvidia_node_groups import nvidia_node_groups
-from ansible_collections.triptrip.platform.plugins.filter.subnet_errors import subnet_errors
+from ansible_collections.triptrip.platform.plugins.filter.subnet_errors import ipv4_network, subnet_errors
 from ansible_collections.triptrip.platform.plugins.module_utils.capacity import parse_quantity
 
 DOCUMENTATION = r"""
@@ -149,11 +148,9 @@ def _aws(s):
 
 
 def _network(cidr):
-    try:
-        network = ipaddress.IPv4Network(str(cidr), strict=True)
-    except ValueError:
-        return None
-    return network if str(network) == str(cidr) else None
+    """The network of a CIDR written in canonical form (10.0.0.0/16, not 10.0.0.0/255.255.0.0), or None."""
+    network = ipv4_network(cidr)
+    return network if network is not None and str(network) == str(cidr) else None
 
 
 def _vpc(s):

@@ -55,7 +55,8 @@ _value:
 """
 
 
-def _network(cidr):
+def ipv4_network(cidr):
+    """The IPv4 network a CIDR names (host bits refused), or None: shared by the network filters."""
     try:
         return ipaddress.IPv4Network(str(cidr), strict=True)
     except ValueError:
@@ -77,7 +78,7 @@ def subnet_errors(subnets, region, variable="platform_private_subnets"):
         if not isinstance(az, str) or not zone.match(az):
             errors.append(f"{where}.az={az!r}: must be an availability zone of platform_aws_region={region}, the "
                           f"region followed by one lower-case letter (such as {region}a)")
-        network = _network(subnet.get("cidr"))
+        network = ipv4_network(subnet.get("cidr"))
         if network is not None:
             for other_index, other in networks:
                 if network.overlaps(other):
