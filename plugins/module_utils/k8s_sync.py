@@ -4,7 +4,8 @@
 """Whether a server-side apply of an object by one field manager would leave the object as it is.
 
 Two conditions, both read from the object as the API server returns it:
-1. every value the definition sets is already there (the definition is a subset of the live object); and
+1. every value the definition sets is already there (the definition is a subset of the live object; a false the
+   server omits counts as there); and
 2. the field manager's managedFields entry (operation Apply) holds exactly the fields the definition sets: a
    field the manager set before and the definition no longer has would be removed by the apply, and a field the
    definition sets that the manager does not own yet would be taken over.
@@ -25,7 +26,10 @@ _META_IDENTITY = {"name", "namespace"}
 def subset(wanted, live):
     """Every value of `wanted` is in `live` (maps: recursively; lists: same length, element by element)."""
     if isinstance(wanted, dict):
-        return isinstance(live, dict) and all(k in live and subset(v, live[k]) for k, v in wanted.items())
+        # A false the API server omits (a plain bool with omitempty: a PriorityClass's globalDefault) reads as absent;
+        # in_sync still needs our field manager to own the field, so an absent field nobody applied stays "no".
+        return isinstance(live, dict) and all(
+            subset(v, live[k]) if k in live else v is False for k, v in wanted.items())
     if isinstance(wanted, list):
         return isinstance(live, list) and len(live) == len(wanted) and all(
             subset(w, c) for w, c in zip(wanted, live))
@@ -38,8 +42,13 @@ def _children(fields, prefix):
     return {k[len(prefix):]: v for k, v in (fields or {}).items() if k.startswith(prefix)}
 
 
-def owns_exactly(wanted, fields):
-    """The managedFields set `fields` (FieldsV1) is exactly the set of fields `wanted` sets."""
+def _equal(wanted, live):
+    return subset(wanted, live) and subset(live, wanted)
+
+
+def owns_exactly(wanted, fields, live=None):
+    """The managedFields set `fields` (FieldsV1) is exactly the set of fields `wanted` sets (`live`: the object's
+    value at the same place, for the atomic fields)."""
     if not isinstance(fields, dict):
         return False
     if any(not (k == "." or k.startswith(("f:", "k:", "v:"))) for k in fields):
@@ -48,21 +57,27 @@ def owns_exactly(wanted, fields):
         owned = _children(fields, "f:")
         if set(owned) != set(wanted) or _children(fields, "k:") or _children(fields, "v:"):
             return False
-        return all(_value_owned(wanted[key], owned[key]) for key in wanted)
+        live = live if isinstance(live, dict) else {}
+        return all(_value_owned(wanted[key], owned[key], live.get(key)) for key in wanted)
     return False
 
 
-def _value_owned(value, fields):
+def _value_owned(value, fields, live=None):
     if isinstance(value, dict):
         if not value:  # an empty map is owned as a leaf
             return not _children(fields, "f:")
-        return owns_exactly(value, fields)
+        if fields == {}:
+            # An atomic map or struct (structType=atomic: a NetworkPolicy's podSelector) is owned whole, as a leaf:
+            # the apply replaces it whole, so it is in sync only when the live value is exactly the one sent.
+            return _equal(value, live)
+        return owns_exactly(value, fields, live)
     if isinstance(value, list):
         keyed, listed = _children(fields, "k:"), _children(fields, "v:")
         if any(not (k == "." or k.startswith(("k:", "v:"))) for k in fields or {}):
             return False  # map fields or positional (i:) entries under a list: not a shape decided here
         if not keyed and not listed:
-            return True  # an atomic list: owned whole (its values are compared by subset())
+            # An atomic list (listType=atomic: a NetworkPolicy's ingress) is owned whole and replaced whole.
+            return _equal(value, live)
         if keyed:  # an associative list: one entry per element, named by the element's key fields
             if listed or len(keyed) != len(value):
                 return False
@@ -72,7 +87,9 @@ def _value_owned(value, fields):
                 except ValueError:
                     return False
                 match = [e for e in value if isinstance(e, dict) and all(e.get(k) == v for k, v in key.items())]
-                if len(match) != 1 or not owns_exactly(match[0], {k: v for k, v in element_fields.items() if k != "."}):
+                element = [e for e in live or [] if isinstance(e, dict) and all(e.get(k) == v for k, v in key.items())]
+                if len(match) != 1 or not owns_exactly(match[0], {k: v for k, v in element_fields.items() if k != "."},
+                                                       element[0] if len(element) == 1 else None):
                     return False
             return True
         try:  # a set of scalars
@@ -103,4 +120,4 @@ def in_sync(definition, live, field_manager):
     if len(entries) != 1 or entries[0].get("apiVersion") != definition.get("apiVersion"):
         return False
     wanted = tracked(definition)
-    return subset(wanted, live) and owns_exactly(wanted, entries[0].get("fieldsV1") or {})
+    return subset(wanted, live) and owns_exactly(wanted, entries[0].get("fieldsV1") or {}, live)

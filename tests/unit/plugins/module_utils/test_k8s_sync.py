@@ -105,3 +105,53 @@ def test_associative_lists_match_by_their_keys_and_sets_by_value():
 ])
 def test_subset(wanted, live_value, expected):
     assert subset(wanted, live_value) is expected
+
+
+# A flow's policy as kube-apiserver 1.35 stores it: podSelector (structType=atomic) and egress (listType=atomic)
+# are single leaves of managedFields, owned and replaced whole.
+FLOW = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "flow-api-to-redis-out", "namespace": "triptrip-api"},
+        "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}, "policyTypes": ["Egress"],
+                 "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "redis"}}}],
+                             "ports": [{"protocol": "TCP", "port": 6379}]}]}}
+FLOW_FIELDS = {"f:spec": {"f:egress": {}, "f:podSelector": {}, "f:policyTypes": {}}}
+
+
+def applied(definition, fields, **spec):
+    obj = copy.deepcopy(definition)
+    obj["spec"].update(copy.deepcopy(spec))
+    obj["metadata"]["managedFields"] = [{"apiVersion": definition["apiVersion"], "manager": "triptrip-platform",
+                                         "operation": "Apply", "fieldsV1": copy.deepcopy(fields)}]
+    return obj
+
+
+def test_atomic_structs_and_lists_are_owned_whole_and_in_sync_when_equal():
+    assert in_sync(FLOW, applied(FLOW, FLOW_FIELDS), "triptrip-platform") is True
+
+
+def test_a_key_we_dropped_from_an_atomic_struct_or_list_element_is_out_of_sync():
+    # The live selector still has a label the definition no longer sets: the apply would replace the selector.
+    wider = {"matchLabels": {"app.kubernetes.io/name": "api", "tier": "front"}}
+    assert in_sync(FLOW, applied(FLOW, FLOW_FIELDS, podSelector=wider), "triptrip-platform") is False
+    rule = copy.deepcopy(FLOW["spec"]["egress"])
+    rule[0]["ports"][0]["endPort"] = 6380
+    assert in_sync(FLOW, applied(FLOW, FLOW_FIELDS, egress=rule), "triptrip-platform") is False
+
+
+PRIORITY = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "triptrip-batch"},
+            "value": 1000, "globalDefault": False}
+
+
+def test_a_false_the_server_omits_is_in_sync_only_when_we_own_it():
+    # kube-apiserver leaves globalDefault: false out of what it returns (omitempty).
+    live_obj = {k: copy.deepcopy(v) for k, v in PRIORITY.items() if k != "globalDefault"}
+    owned = {"f:value": {}, "f:globalDefault": {}}
+    live_obj["metadata"]["managedFields"] = [{"apiVersion": "scheduling.k8s.io/v1", "manager": "triptrip-platform",
+                                              "operation": "Apply", "fieldsV1": owned}]
+    definition = PRIORITY
+    assert in_sync(definition, live_obj, "triptrip-platform") is True
+    del owned["f:globalDefault"]  # nobody applied it: the apply would take it over
+    assert in_sync(definition, live_obj, "triptrip-platform") is False
+    owned["f:globalDefault"] = {}
+    assert in_sync({**definition, "globalDefault": True}, live_obj, "triptrip-platform") is False
+    assert subset({"a": 0}, {}) is False  # only false: a zero or an empty string absent is not assumed
