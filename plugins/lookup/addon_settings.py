@@ -53,6 +53,7 @@ _raw:
 """
 
 import functools
+from collections import ChainMap
 from pathlib import Path
 
 import yaml
@@ -105,12 +106,22 @@ class LookupModule(LookupBase):
         variables = variables or {}
         schema = self.get_option("schema")
         result = {}
-        for name, defaults in role_settings().items():
+        settings = role_settings()
+        templar = self._templar
+        known = variables
+        if any(f"addon_{name}_{key}" not in variables for name, keys in settings.items() for key in keys):
+            # A play that does not import the add-on roles (every play but playbooks/addons.yml) sees the inventory's
+            # addon_* variables but not the roles' defaults: the defaults fill in under them, as they would in a role.
+            fallback = {f"addon_{name}_{key}": trusted(value) for name, keys in settings.items() for key, value in keys.items()}
+            known = ChainMap(variables, fallback)
+            templar = self._templar.copy_with_new_env(available_variables=known)
+        for name, defaults in settings.items():
             prefix = f"addon_{name}_"
+            # The schema's overrides are what the host sets (so that a misspelt name is there); the settings, every key.
             names = host_names(name, variables, role_wiring(name)) if schema else [prefix + key for key in defaults]
-            values = {n[len(prefix):]: self._templar.template(variables[n]) for n in names if n in variables}
+            values = {n[len(prefix):]: templar.template(known[n]) for n in names}
             # A default may be a template of the platform's settings (Argo CD's destination namespaces): the check holds
             # a variable to what its default renders to, as the play would see it.
             result[f"platform_addons.{name}" if schema else name] = (
-                {"base": self._templar.template(trusted(defaults)), "overrides": values, "prefix": prefix} if schema else values)
+                {"base": templar.template(trusted(defaults)), "overrides": values, "prefix": prefix} if schema else values)
         return [result]

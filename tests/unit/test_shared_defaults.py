@@ -7,6 +7,7 @@ import re
 import subprocess
 
 import pytest
+import yaml
 
 
 _EFFECTIVE: dict[str, dict] = {}
@@ -76,8 +77,6 @@ MERGED = ["platform_ecr_repositories", "platform_eks_addons", "platform_irsa_rol
 def test_the_platform_role_merges_each_setting_as_group_vars_defines_it(root):
     """roles/platform/tasks/settle.yml merges <name>_base and <name>_overrides once per run, with the formula of
     group_vars/all (it cannot reference <name> itself: after the first merge that is the fact it sets)."""
-    import yaml
-
     defined = {}
     for path in (root / "group_vars" / "all").glob("*.yml"):
         defined.update({k: v for k, v in (yaml.safe_load(path.read_text()) or {}).items() if k in MERGED})
@@ -99,17 +98,45 @@ def test_the_platform_role_merges_each_setting_as_group_vars_defines_it(root):
 
 def test_the_platform_role_links_every_shared_defaults_file(root):
     """roles/platform/defaults/main holds one link per file of group_vars/all (a link to the folder would fail
-    ansible-test's symlinks test), and one per add-on role that holds its settings (addon_<name>.yml, to the role's
-    defaults: every play's readers of all add-ons need them): a file without its link would be missing from every
-    play below playbooks/."""
+    ansible-test's symlinks test): a file without its link would be missing from every play below playbooks/. The
+    add-ons' settings are not linked: they live in their roles, and the plays read them through platform_addons."""
     targets = {p.name: p for p in (root / "group_vars/all").iterdir()}
-    for role in (root / "roles").glob("addon_*"):
-        defaults = role / "defaults/main.yml"
-        if f"{role.name}_enabled:" in defaults.read_text():
-            assert f"{role.name}.yml" not in targets, f"{role.name}'s settings live in its role and group_vars/all"
-            targets[f"{role.name}.yml"] = defaults
-    assert "addon_metrics_server.yml" in targets and targets["addon_metrics_server.yml"].parent.name == "defaults"
     links = root / "roles/platform/defaults/main"
     assert sorted(p.name for p in links.iterdir()) == sorted(targets)
     for name, target in targets.items():
         assert (links / name).is_symlink() and (links / name).resolve() == target.resolve(), name
+
+
+def addon_variables(root):
+    names = set()
+    for defaults in (root / "roles").glob("addon_*/defaults/main.yml"):
+        names |= set(yaml.safe_load(defaults.read_text()) or {})
+    return names
+
+
+def direct_reads(text, names):
+    """Add-on variables a file reads by their own name: not a key it sets (`name:`), not an attribute (`.name`), not
+    in a comment."""
+    found = []
+    for line in text.splitlines():
+        code = line.split(" #")[0] if not line.lstrip().startswith("#") else ""
+        for match in re.finditer(r"(?<![.\w'\"])(addon_[a-z0-9_]+)\b(?!\s*:)", code):
+            if match.group(1) in names:
+                found.append(match.group(1))
+    return found
+
+
+def test_only_an_add_on_role_reads_its_variables_by_name(root):
+    """An add-on's defaults are visible only where its role is imported (playbooks/addons.yml, upgrade.yml's
+    autoscaler); every other play reads the add-ons through platform_addons (the addon_settings lookup, which falls
+    back to the roles' defaults). A direct read elsewhere would be undefined, or silently the inventory's only."""
+    names = addon_variables(root)
+    assert "addon_argocd_repo_url" in names
+    files = [p for folder in ("playbooks", "group_vars", "roles") for p in (root / folder).rglob("*")
+             if p.suffix in (".yml", ".j2") and p.is_file() and not p.is_symlink()
+             and not p.relative_to(root).as_posix().startswith("roles/addon_")]
+    reads = {p.relative_to(root).as_posix(): direct_reads(p.read_text(), names) for p in files}
+    assert {path: found for path, found in reads.items() if found} == {}
+    # It bites: a play that reads one as before.
+    assert direct_reads('      when: addon_argocd_enabled | bool', names) == ["addon_argocd_enabled"]
+    assert direct_reads('    addon_argocd_replicas: "{{ x.addon_argocd_replicas }}"  # addon_argocd_enabled', names) == []

@@ -6,6 +6,9 @@ The lookup itself runs end to end in tests/unit/test_input_preflight.py (validat
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
+import sys
 from importlib.machinery import SourceFileLoader
 
 import yaml
@@ -152,3 +155,47 @@ def test_the_local_chart_mirror_packages_every_add_on_s_pinned_chart(root):
         for chart in [settings["chart"], *settings.get("extra_charts", [])]:
             assert pins.get(chart) == str(settings["version"]), (name, chart)
     assert len(pins) == len(own) + len(own["istio"]["extra_charts"])
+
+
+FALLBACK_PLAY = """\
+- name: Read the add-ons' settings in a play that imports no add-on role
+  hosts: localhost
+  gather_facts: false
+  vars:
+    # What the roles' defaults are templates of.
+    platform_workload_namespaces: [triptrip-api, triptrip-web]
+    platform_secrets_prefix: triptrip/test/
+    platform_aws_region: ap-northeast-1
+    platform_cluster_name: triptrip-test
+    platform_node_groups: {}
+    addon_jaeger_namespace: tracing
+    addon_keda_enabled: false
+  tasks:
+    - name: The settings, with the roles' defaults under the play's variables
+      ansible.builtin.copy:
+        content: "{{ lookup('triptrip.platform.addon_settings') | to_json }}"
+        dest: "{{ result_file }}"
+        mode: "0600"
+"""
+
+
+def test_a_play_without_the_roles_gets_their_defaults_under_its_own_variables(root, tool_env, tmp_path):
+    """Only playbooks/addons.yml imports the add-on roles; every other play (preflight, aws.yml's log groups,
+    workloads.yml's Argo CD) reads the add-ons through this lookup, which fills in the roles' defaults, rendered
+    with the play's variables and with one another's (Istio's tracing service names Jaeger's)."""
+    (tmp_path / "play.yml").write_text(FALLBACK_PLAY)
+    (tmp_path / "hosts.ini").write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    run = subprocess.run(["ansible-playbook", str(tmp_path / "play.yml"), "-i", str(tmp_path / "hosts.ini"),
+                          "-e", json.dumps({"addon_argocd_replicas": {"server": 5}, "result_file": str(tmp_path / "out.json")})],
+                         cwd=root, env=tool_env,
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    addons = json.loads((tmp_path / "out.json").read_text())
+    defaults = role_settings(root / "roles")
+    assert sorted(addons) == sorted(defaults)
+    assert addons["metrics_server"] == defaults["metrics_server"]  # untouched: the role's defaults
+    assert addons["keda"]["enabled"] is False and addons["argocd"]["replicas"] == {"server": 5}  # the play's win
+    assert addons["istio"]["tracing"]["service"] == f"{defaults['jaeger']['service']}.tracing.svc.cluster.local"
+    assert addons["argocd"]["project"]["destination_namespaces"] == ["triptrip-api", "triptrip-web"]
+    assert addons["fluent_bit"]["cloudwatch"]["log_group"] == "/aws/eks/triptrip-test/containers"
+    assert addons["nvidia_device_plugin"]["enabled"] is False
