@@ -43,7 +43,8 @@ def _children(fields, prefix):
 
 
 def _equal(wanted, live):
-    return subset(wanted, live) and subset(live, wanted)
+    """Both ways a subset: the same values (a false the server omits aside)."""
+    return subset(wanted, live) and subset(live, wanted)  # pylint: disable=arguments-out-of-order
 
 
 def owns_exactly(wanted, fields, live=None):
