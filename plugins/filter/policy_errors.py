@@ -19,10 +19,12 @@ version_added: 0.4.0
 description:
   - Takes the platform's settings by variable name and returns one sentence per breach, each naming the variable, its
     value and the rule (with the spec's section where it has one). An empty list means the environment complies.
-  - The strict environments (C(platform_policy_strict_environments), production and dr by default) keep a private
-    endpoint, deletion protection, the five control plane log types and an IMDS hop limit of 1. The serving ones
-    (C(platform_policy_serving_environments), with staging) span three zones, keep the workloads'
-    PodDisruptionBudgets and run a Kubernetes minor still in EKS standard support today.
+  - The strict environments (production and dr, and any that C(platform_policy_strict_environments) adds) keep a
+    private endpoint, deletion protection, the five control plane log types and an IMDS hop limit of 1. The serving
+    ones (production, dr and staging, and any that C(platform_policy_serving_environments) adds) span three zones,
+    keep the workloads' PodDisruptionBudgets and run a Kubernetes minor still in EKS standard support today.
+  - Which environments are strict or serving is the collection's, not the inventory's (the policy is not data of
+    the inventory it polices), so an inventory can add environments to either list, never take one out.
   - Every environment runs a minor C(platform_eks_standard_support_end) knows, kube-proxy built for that minor, node
     groups whose maximum sizes hold what the quotas request, names that follow the convention, and dr in another
     region than production's.
@@ -55,6 +57,24 @@ _value:
   type: list
   elements: str
 """
+
+# The collection's, not the inventory's: an inventory that polices itself could lift its own rules by emptying a list
+# (issue #26). platform_policy_strict_environments and platform_policy_serving_environments can only add to these.
+STRICT_ENVIRONMENTS = frozenset({"production", "dr"})
+SERVING_ENVIRONMENTS = frozenset({"production", "dr", "staging"})
+
+
+def is_strict(settings):
+    """Whether the settings' environment is held to the strict rules."""
+    return settings.get("platform_environment") in STRICT_ENVIRONMENTS | set(
+        settings.get("platform_policy_strict_environments") or [])
+
+
+def is_serving(settings):
+    """Whether the settings' environment serves traffic."""
+    return settings.get("platform_environment") in SERVING_ENVIRONMENTS | set(
+        settings.get("platform_policy_serving_environments") or [])
+
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
@@ -128,9 +148,9 @@ def policy_errors(settings, today=""):
     env = s.get("platform_environment")
     today = today or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     errors = []
-    if env in (s.get("platform_policy_strict_environments") or []):
+    if is_strict(s):
         errors += _strict(s, env)
-    if env in (s.get("platform_policy_serving_environments") or []):
+    if is_serving(s):
         errors += _serving(s, env, today)
     version, support = s.get("platform_eks_version"), s.get("platform_eks_standard_support_end") or {}
     if version not in support:

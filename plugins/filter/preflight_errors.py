@@ -15,6 +15,7 @@ from ansible_collections.triptrip.platform.plugins.filter.network_errors import 
 from ansible_collections.triptrip.platform.plugins.filter.network_flows_policies import network_flows_errors
 from ansible_collections.triptrip.platform.plugins.filter.node_group_errors import node_group_errors
 from ansible_collections.triptrip.platform.plugins.filter.nvidia_node_groups import nvidia_node_groups
+from ansible_collections.triptrip.platform.plugins.filter.policy_errors import is_strict
 from ansible_collections.triptrip.platform.plugins.filter.subnet_errors import ipv4_network, subnet_errors
 from ansible_collections.triptrip.platform.plugins.module_utils.capacity import parse_quantity
 
@@ -293,7 +294,7 @@ def _access(s):
         "public_cidrs": s.get("platform_eks_api_public_cidrs"),
         "temporary_public_allowed": s.get("platform_eks_api_temporary_public_allowed"),
         "proxy_url": s.get("platform_eks_api_proxy_url"),
-        "strict": s.get("platform_environment") in (s.get("platform_policy_strict_environments") or []),
+        "strict": is_strict(s),
         "environment": s.get("platform_environment"), "entries": s.get("platform_eks_access_entries")})
     for index, entry in enumerate(s.get("platform_eks_access_entries") or []):
         policies = [p for p in _mapping(entry).get("access_policies") or [] if isinstance(p, dict)]

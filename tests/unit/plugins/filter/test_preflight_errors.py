@@ -223,3 +223,17 @@ def test_the_policy_passes_over_malformed_capacity_inputs_that_the_value_rules_n
                    {"platform_node_groups": {"batch": {"instance_types": ["m5.xlarge"]}}}):
         assert policy_errors(broken(**change), today=TODAY) == []
         assert preflight_errors(broken(**change), **PATHS)
+
+
+def test_an_inventory_cannot_lift_its_own_policy_only_add_to_it():
+    """Production's own inventory emptying both lists keeps production strict and serving (issue #26); a list can
+    hold another environment to the rules."""
+    lifted = broken(platform_policy_strict_environments=[], platform_policy_serving_environments=[],
+                    platform_eks_endpoint_public_access=True, platform_private_subnets=PRIVATE[:2])
+    errors = policy_errors(lifted, today=TODAY)
+    assert any("production must have a private endpoint only" in e for e in errors), errors
+    assert any(e.startswith("platform_private_subnets") for e in errors), errors
+    dev = {"platform_environment": "development", "platform_eks_endpoint_public_access": True}
+    assert policy_errors(broken(**dev), today=TODAY) == []
+    held = policy_errors(broken(**dev, platform_policy_strict_environments=["development"]), today=TODAY)
+    assert any("development must have a private endpoint only" in e for e in held), held
