@@ -11,6 +11,8 @@ import re
 import yaml
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.triptrip.platform.plugins.module_utils.k8s_sync import existing, plan
+
 # Server bookkeeping that changes on every write and says nothing about the object.
 _NOISE = ("managedFields", "resourceVersion", "generation", "creationTimestamp", "uid")
 
@@ -93,24 +95,36 @@ def explain_unreachable(result, args):
     return result
 
 
-# The connection options triptrip.platform.k8s_sync_info shares with kubernetes.core.k8s.
+# The connection options of kubernetes.core.k8s, for the client of the read.
 _AUTH = ("kubeconfig", "context", "host", "api_key", "username", "password", "validate_certs", "ca_cert",
          "client_cert", "client_key", "proxy", "no_proxy", "proxy_headers", "persist_config", "impersonate_user",
          "impersonate_groups")
 
 
-# The read is one more module run (about 0.7 s: Python and the Kubernetes client start again), which
-# kubernetes.core.k8s spends on 50 to 100 objects: below this many, a no-op is as fast without it and a first
-# converge (nothing in sync yet) faster (bench/: 86 objects on or off within noise at 22-23 s; 1700 objects 42 s -> 14 s).
-READ_FIRST_MIN_OBJECTS = 100
-
-
 def read_first_applies(args):
-    """Whether the task is a server-side apply of a list long enough that reading the live objects first pays."""
+    """Whether the task is a server-side apply of a list, whose objects are read first to send only those it changes."""
     ssa = args.get("server_side_apply") or {}
     return bool(args.get("read_first", True) and args.get("state", "present") == "present" and args.get("apply")
                 and isinstance(ssa, dict) and ssa.get("field_manager") and isinstance(args.get("definition"), list)
-                and len(args["definition"]) >= READ_FIRST_MIN_OBJECTS)
+                and args["definition"])
+
+
+def deletes_a_list(args):
+    """Whether the task deletes a list of objects, each to be looked up first (most runs find them gone already)."""
+    return bool(args.get("read_first", True) and args.get("state") == "absent" and isinstance(args.get("definition"), list)
+                and args["definition"] and not args.get("label_selectors"))
+
+
+def client_for(args):
+    """A Kubernetes client in this process, with the task's connection options (module_defaults included): a read
+    here costs the requests, where a module run would cost Python and the client starting again (about 0.7 s). The
+    Kubernetes layer runs on the controller (the clusters' hosts are local, and the plays read Helm's releases with
+    the kubernetes.core.k8s lookup, in process, too). None when no client can be made: the task then sends all."""
+    try:
+        from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+        return get_api_client(**{k: args[k] for k in _AUTH if k in args})
+    except Exception:  # noqa: BLE001 - no read: every object goes to kubernetes.core.k8s, which reports the cause
+        return None
 
 
 class ActionModule(ActionBase):
@@ -120,21 +134,20 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         super().run(tmp, task_vars)
         args = dict(self._task.args)
-        read_first = read_first_applies(args)
+        read_first, deleting = read_first_applies(args), deletes_a_list(args)
         args.pop("read_first", None)
+        client = client_for(args) if read_first or deleting else None
         skipped = 0
-        if read_first:
-            sync = self._execute_module(
-                module_name="triptrip.platform.k8s_sync_info", task_vars=task_vars,
-                module_args={**{k: args[k] for k in _AUTH if k in args}, "definitions": args["definition"],
-                             "field_manager": args["server_side_apply"]["field_manager"]})
-            if not sync.get("failed") and isinstance(sync.get("out_of_sync"), list):
-                skipped = len(args["definition"]) - len(sync["out_of_sync"])
-                args["definition"] = [args["definition"][i] for i in sync["out_of_sync"]]
-        if read_first and not args["definition"]:
-            return {"changed": False, "in_sync": skipped, "result": {"results": []}}
+        if client is not None and read_first:
+            _synced, out_of_sync, _lists = plan(client, args["definition"], args["server_side_apply"]["field_manager"])
+            skipped = len(args["definition"]) - len(out_of_sync)
+            args["definition"] = [args["definition"][i] for i in out_of_sync]
+        elif client is not None and deleting:
+            args["definition"] = [args["definition"][i] for i in existing(client, args["definition"])]
+        if client is not None and not args["definition"]:
+            return {"changed": False, **({"in_sync": skipped} if read_first else {}), "result": {"results": []}}
         result = self._execute_module(module_name="kubernetes.core.k8s", module_args=args, task_vars=task_vars)
-        if read_first:
+        if client is not None and read_first:
             result["in_sync"] = skipped
         result = explain_unreachable(result, args)
         diffs = lift_diffs(result)

@@ -17,6 +17,7 @@ request; a wrong "yes" would hide drift, so every doubt falls on "no".
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 
 # Not tracked in managedFields: the object's identity.
 _IDENTITY = {"apiVersion", "kind"}
@@ -122,3 +123,74 @@ def in_sync(definition, live, field_manager):
         return False
     wanted = tracked(definition)
     return subset(wanted, live) and owns_exactly(wanted, entries[0].get("fieldsV1") or {}, live)
+
+
+# Reading: one list request per kind, shared by the module k8s_sync_info and the action k8s_objects.
+MANAGED_BY = "app.kubernetes.io/managed-by"
+
+
+def groups(definitions):
+    """Definitions by (apiVersion, kind), each with its index; Secrets and malformed ones left out."""
+    found = defaultdict(list)
+    for index, definition in enumerate(definitions):
+        if not isinstance(definition, dict) or definition.get("kind") in (None, "Secret", "List"):
+            continue
+        if not (definition.get("metadata") or {}).get("name") or not definition.get("apiVersion"):
+            continue
+        found[(definition["apiVersion"], definition["kind"])].append((index, definition))
+    return found
+
+
+def selector(members):
+    """The managed-by label selector when every definition of the kind has the same value, else None."""
+    values = {((d.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY) for _index, d in members}
+    return f"{MANAGED_BY}={values.pop()}" if len(values) == 1 and None not in values else None
+
+
+def live_objects(client, api_version, kind, label_selector):
+    """{(namespace, name): object} of one kind, or None when it cannot be listed."""
+    try:
+        resource = client.resource(kind, api_version)
+        listed = client.client.get(resource, label_selector=label_selector).to_dict()
+    except Exception:  # noqa: BLE001 - any failure here only means: apply as usual
+        return None
+    return {((o.get("metadata") or {}).get("namespace") or "", o["metadata"]["name"]): o
+            for o in listed.get("items") or []}
+
+
+def plan(client, definitions, field_manager):
+    """(in_sync, out_of_sync, lists): the indexes of each kind, and the list requests made."""
+    synced, lists = set(), 0
+    for (api_version, kind), members in groups(definitions).items():
+        live = live_objects(client, api_version, kind, selector(members))
+        lists += 1
+        if live is None:
+            continue
+        for index, definition in members:
+            meta = definition["metadata"]
+            current = live.get((meta.get("namespace") or "", meta["name"]))
+            if in_sync(definition, current, field_manager):
+                synced.add(index)
+    return sorted(synced), [i for i in range(len(definitions)) if i not in synced], lists
+
+
+def existing(client, definitions):
+    """Indexes of the definitions whose object exists, or whose existence cannot be decided (kept, to be sent); an
+    object that is not found, or whose kind the API server does not know (its CRD gone with its release), is left
+    out: there is nothing to delete."""
+    try:
+        from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+    except ImportError:
+        return list(range(len(definitions)))
+    kept = []
+    for index, definition in enumerate(definitions):
+        meta = (definition.get("metadata") or {}) if isinstance(definition, dict) else {}
+        try:
+            resource = client.resource(definition["kind"], definition["apiVersion"])
+            client.client.get(resource, name=meta["name"], namespace=meta.get("namespace"))
+        except (NotFoundError, ResourceNotFoundError):
+            continue
+        except Exception:  # noqa: BLE001 - undecided: the delete is sent as before
+            pass
+        kept.append(index)
+    return kept

@@ -24,10 +24,13 @@ description:
     (from I(host) or the kubeconfig's context), says what was being sent and that a rerun converges, followed by
     the client's own error.
   - Set connection defaults with C(module_defaults) for the group C(group/triptrip.platform.k8s).
-  - With I(read_first) (the default) and a server-side apply of a list of at least 100 objects, the objects are
-    first read with one list request per kind (P(triptrip.platform.k8s_sync_info#module)), and only those the apply
-    would change (or that cannot be decided) are sent; a no-op rerun then makes no request per object. Below 100
-    objects the extra module run costs what it saves.
+  - With I(read_first) (the default) and a server-side apply of a list, the objects are first read with one list
+    request per kind (as P(triptrip.platform.k8s_sync_info#module) reads them, but in the controller's process, with
+    no module run), and only those the apply would change (or that cannot be decided) are sent; a no-op rerun then
+    starts no module at all. With C(state=absent) and a list, each object is looked up first, and only those that
+    exist are sent to be deleted.
+  - The reads run in the controller's process, as the kubernetes.core.k8s lookup does; when no client can be made
+    there, every object is sent as without I(read_first).
 author:
   - TripTrip Platform Team (@triptrip)
 options:
@@ -54,8 +57,9 @@ options:
     type: str
   read_first:
     description:
-      - For C(state=present) with C(apply) and C(server_side_apply) of a list of at least 100 definitions, read
-        the live objects first and send only those the apply would change. C(false) sends every object.
+      - For C(state=present) with C(apply) and C(server_side_apply) of a list, read the live objects first and send
+        only those the apply would change; for C(state=absent) with a list, send only the objects that exist.
+        C(false) sends every object.
     type: bool
     default: true
 notes:

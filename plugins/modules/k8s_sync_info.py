@@ -72,61 +72,12 @@ lists:
   sample: 6
 """
 
-from collections import defaultdict
-
 from ansible_collections.kubernetes.core.plugins.module_utils.ansiblemodule import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.k8s_sync import in_sync
-
-MANAGED_BY = "app.kubernetes.io/managed-by"
-
-
-def groups(definitions):
-    """Definitions by (apiVersion, kind), each with its index; Secrets and malformed ones left out."""
-    found = defaultdict(list)
-    for index, definition in enumerate(definitions):
-        if not isinstance(definition, dict) or definition.get("kind") in (None, "Secret", "List"):
-            continue
-        if not (definition.get("metadata") or {}).get("name") or not definition.get("apiVersion"):
-            continue
-        found[(definition["apiVersion"], definition["kind"])].append((index, definition))
-    return found
-
-
-def selector(members):
-    """The managed-by label selector when every definition of the kind has the same value, else None."""
-    values = {((d.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY) for _index, d in members}
-    return f"{MANAGED_BY}={values.pop()}" if len(values) == 1 and None not in values else None
-
-
-def live_objects(client, api_version, kind, label_selector):
-    """{(namespace, name): object} of one kind, or None when it cannot be listed."""
-    try:
-        resource = client.resource(kind, api_version)
-        listed = client.client.get(resource, label_selector=label_selector).to_dict()
-    except Exception:  # noqa: BLE001 - any failure here only means: apply as usual
-        return None
-    return {((o.get("metadata") or {}).get("namespace") or "", o["metadata"]["name"]): o
-            for o in listed.get("items") or []}
-
-
-def plan(client, definitions, field_manager):
-    """(in_sync, out_of_sync, lists): the indexes of each kind, and the list requests made."""
-    synced, lists = set(), 0
-    for (api_version, kind), members in groups(definitions).items():
-        live = live_objects(client, api_version, kind, selector(members))
-        lists += 1
-        if live is None:
-            continue
-        for index, definition in members:
-            meta = definition["metadata"]
-            current = live.get((meta.get("namespace") or "", meta["name"]))
-            if in_sync(definition, current, field_manager):
-                synced.add(index)
-    return sorted(synced), [i for i in range(len(definitions)) if i not in synced], lists
+from ansible_collections.triptrip.platform.plugins.module_utils.k8s_sync import plan
 
 
 def main():

@@ -69,12 +69,50 @@ def test_the_message_is_read_from_ansible_core_2_19_error_summaries():
     assert out["msg"].endswith(Event.msg)
 
 
-# read_first: one read of the live objects, then only those out of sync go to kubernetes.core.k8s.
-def _action(args, answers):
+# read_first: one read of the live objects in this process, then only those out of sync go to kubernetes.core.k8s.
+class Listed:
+    def __init__(self, items):
+        self.items = items
+
+    def to_dict(self):
+        return {"items": self.items}
+
+
+class FakeClient:
+    """What the action reads through (kubernetes.core's K8SClient): resource() and client.get(), from a dict of live
+    objects by (kind, namespace, name); a kind in `unknown` is one the API server does not know."""
+
+    def __init__(self, live=(), unknown=()):
+        self.live = {(o["kind"], o["metadata"].get("namespace") or "", o["metadata"]["name"]): o for o in live}
+        self.unknown, self.client, self.requests = set(unknown), self, []
+
+    def resource(self, kind, api_version):
+        from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+        if kind in self.unknown:
+            raise ResourceNotFoundError(f"{api_version} {kind}")
+        return kind
+
+    def get(self, resource, name=None, namespace=None, label_selector=None):
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        self.requests.append((resource, namespace, name))
+        if name is None:
+            return Listed([o for (kind, _ns, _name), o in self.live.items() if kind == resource])
+        if (resource, namespace or "", name) not in self.live:
+            raise NotFoundError(ApiException(status=404, reason="Not Found"))
+        return self.live[(resource, namespace or "", name)]
+
+
+def _action(args, answers, client=None, monkeypatch=None):
     from unittest.mock import MagicMock
 
+    from ansible_collections.triptrip.platform.plugins.action import k8s_objects
     from ansible_collections.triptrip.platform.plugins.action.k8s_objects import ActionModule
 
+    made = []
+    monkeypatch.setattr(k8s_objects, "client_for", lambda a: made.append(a) or client)
     task = MagicMock()
     task.args, task.async_val, task.check_mode, task.diff = args, 0, False, False
     action = ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock())
@@ -85,51 +123,77 @@ def _action(args, answers):
         return answers[module_name](module_args)
 
     action._execute_module = execute  # noqa: SLF001
-    return action, calls
+    return action, calls, made
 
 
-OBJECTS = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"n{i}"}} for i in range(100)]
+OBJECTS = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"n{i}"}} for i in range(20)]
 SSA = {"state": "present", "apply": True, "server_side_apply": {"field_manager": "triptrip-platform"},
        "kubeconfig": "/k", "context": "c"}
+APPLIED = [{"manager": "triptrip-platform", "operation": "Apply", "apiVersion": "v1", "fieldsV1": {}}]
 
 
-def test_only_the_objects_out_of_sync_are_sent():
-    action, calls = _action({**SSA, "definition": OBJECTS}, {
-        "triptrip.platform.k8s_sync_info": lambda a: {"in_sync": list(range(1, 100)), "out_of_sync": [0]},
-        "kubernetes.core.k8s": lambda a: {"changed": True, "result": {"results": []}}})
+def live(definition):
+    return {**definition, "metadata": {**definition["metadata"], "managedFields": APPLIED}}
+
+
+def test_only_the_objects_out_of_sync_are_sent(monkeypatch):
+    client = FakeClient(live=[live(o) for o in OBJECTS[1:]])
+    action, calls, made = _action({**SSA, "definition": OBJECTS}, {
+        "kubernetes.core.k8s": lambda a: {"changed": True, "result": {"results": []}}}, client, monkeypatch)
     result = action.run(task_vars={})
-    assert [name for name, _args in calls] == ["triptrip.platform.k8s_sync_info", "kubernetes.core.k8s"]
-    assert calls[0][1] == {"kubeconfig": "/k", "context": "c", "definitions": OBJECTS,
-                           "field_manager": "triptrip-platform"}
-    assert calls[1][1]["definition"] == [OBJECTS[0]] and "read_first" not in calls[1][1]
-    assert result["changed"] is True and result["in_sync"] == 99
+    assert [name for name, _args in calls] == ["kubernetes.core.k8s"]  # the read started no module
+    assert [(a["kubeconfig"], a["context"]) for a in made] == [("/k", "c")]  # the task's connection
+    assert client.requests == [("Namespace", None, None)]  # one list for the kind
+    assert calls[0][1]["definition"] == [OBJECTS[0]] and "read_first" not in calls[0][1]
+    assert result["changed"] is True and result["in_sync"] == 19
 
 
-def test_all_in_sync_sends_nothing():
-    action, calls = _action({**SSA, "definition": OBJECTS}, {
-        "triptrip.platform.k8s_sync_info": lambda a: {"in_sync": list(range(100)), "out_of_sync": []}})
+def test_all_in_sync_starts_no_module(monkeypatch):
+    action, calls, _made = _action({**SSA, "definition": OBJECTS}, {}, FakeClient(live=[live(o) for o in OBJECTS]),
+                                   monkeypatch)
     result = action.run(task_vars={})
-    assert [name for name, _args in calls] == ["triptrip.platform.k8s_sync_info"]
-    assert result == {"changed": False, "in_sync": 100, "result": {"results": []}}
+    assert calls == []
+    assert result == {"changed": False, "in_sync": 20, "result": {"results": []}}
 
 
-def test_a_failed_read_sends_everything():
-    action, calls = _action({**SSA, "definition": OBJECTS}, {
-        "triptrip.platform.k8s_sync_info": lambda a: {"failed": True, "msg": "forbidden"},
-        "kubernetes.core.k8s": lambda a: {"changed": False, "result": {"results": []}}})
+def test_no_client_or_an_unknown_kind_sends_everything(monkeypatch):
+    action, calls, _made = _action({**SSA, "definition": OBJECTS}, {
+        "kubernetes.core.k8s": lambda a: {"changed": False, "result": {"results": []}}}, None, monkeypatch)
     action.run(task_vars={})
-    assert calls[1][1]["definition"] == OBJECTS
+    assert calls[0][1]["definition"] == OBJECTS
+    action, calls, _made = _action({**SSA, "definition": OBJECTS}, {
+        "kubernetes.core.k8s": lambda a: {"changed": False, "result": {"results": []}}},
+        FakeClient(unknown={"Namespace"}), monkeypatch)
+    action.run(task_vars={})
+    assert calls[0][1]["definition"] == OBJECTS
+
+
+DELETE = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "repo", "namespace": "argocd"}},
+          {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "gone", "namespace": "argocd"}},
+          {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "w", "namespace": "x"}}]
+
+
+def test_a_delete_sends_only_what_exists_and_nothing_when_all_is_gone(monkeypatch):
+    client = FakeClient(live=[DELETE[0]], unknown={"ScaledObject"})  # KEDA's CRD went with its release
+    action, calls, _made = _action({"state": "absent", "definition": DELETE, "kubeconfig": "/k"}, {
+        "kubernetes.core.k8s": lambda a: {"changed": True, "result": {"results": []}}}, client, monkeypatch)
+    assert action.run(task_vars={})["changed"] is True
+    assert calls[0][1]["definition"] == [DELETE[0]]
+    action, calls, _made = _action({"state": "absent", "definition": DELETE[1:]}, {}, client, monkeypatch)
+    assert action.run(task_vars={}) == {"changed": False, "result": {"results": []}}
+    assert calls == []
 
 
 @pytest.mark.parametrize("args", [
     {**SSA, "definition": OBJECTS, "read_first": False},
     {**SSA, "definition": OBJECTS[0]},  # one object, not a list
-    {**SSA, "definition": OBJECTS[:99]},  # fewer than 100: the read would cost what it saves
-    {**SSA, "definition": OBJECTS, "state": "absent"},
+    {**SSA, "definition": []},
+    {"state": "absent", "definition": DELETE, "read_first": False},
+    {"state": "absent", "kind": "Secret", "label_selectors": ["a=b"], "definition": DELETE},
     {"state": "present", "apply": True, "definition": OBJECTS},  # no server-side apply
 ])
-def test_read_first_only_for_a_server_side_apply_of_a_list(args):
-    action, calls = _action(args, {"kubernetes.core.k8s": lambda a: {"changed": False}})
+def test_no_read_unless_a_server_side_apply_or_a_delete_of_a_list(args, monkeypatch):
+    action, calls, made = _action(args, {"kubernetes.core.k8s": lambda a: {"changed": False}}, FakeClient(), monkeypatch)
     action.run(task_vars={})
-    assert [name for name, _args in calls] == ["kubernetes.core.k8s"]
+    assert [name for name, _args in calls] == ["kubernetes.core.k8s"] and made == []
     assert "read_first" not in calls[0][1]
