@@ -17,8 +17,10 @@ description:
     view of the variables C(addon_<name>_<setting>)), and returns one sentence per invalid value, each naming the variable
     (such as C(addon_istio_version)), the value and the rule. An empty list means the settings are valid.
   - Checks each add-on's C(enabled), C(chart), C(version) (a chart version such as C(1.30.0)), C(repository),
-    C(namespace) and C(values); that the weights of Istio's C(traffic.routes) sum to 100; and that
-    cluster-autoscaler's C(image_tag) has the cluster's minor.
+    C(namespace) and C(values); that the weights of Istio's C(traffic.routes) sum to 100 and route to subsets its
+    C(traffic.subsets) define; that istiod's and KEDA's scaled objects' and jobs' minimum replicas are at most
+    their maximum; that KEDA's triggers name KEDA scalers; and that cluster-autoscaler's C(image_tag) has the
+    cluster's minor.
   - C(platform_addons_overrides), the way add-ons were set before their settings moved to their roles, is refused
     key by key, with the variables to set instead.
 positional: _input, overrides, kubernetes_version
@@ -108,7 +110,61 @@ def _weights(path, routes):
 
 
 def _istio(prefix, addon, kubernetes_version):
-    return _weights(f"{prefix}traffic.routes", (addon.get("traffic") or {}).get("routes"))
+    traffic = addon.get("traffic") or {}
+    errors = _weights(f"{prefix}traffic.routes", traffic.get("routes"))
+    subsets = [s.get("name") for s in traffic.get("subsets") or [] if isinstance(s, dict)]
+    routed = [(f"{prefix}traffic.routes[{i}].subset", r.get("subset"))
+              for i, r in enumerate(traffic.get("routes") or []) if isinstance(r, dict)]
+    for path, subset in routed + [(f"{prefix}traffic.canary_subset", traffic.get("canary_subset"))]:
+        if subset not in subsets:
+            errors.append(f"{path}={subset!r}: not a subset of {prefix}traffic.subsets ({', '.join(map(str, subsets))}); "
+                          "Envoy answers 503 to the requests routed to a subset the DestinationRule does not define")
+    errors += _replicas(f"{prefix}pilot", addon.get("pilot") or {})
+    return errors
+
+
+def _replicas(path, scaled):
+    """min_replicas <= max_replicas (and replicas between them, where set): the HPA refuses the other way round."""
+    low, high, now = scaled.get("min_replicas"), scaled.get("max_replicas"), scaled.get("replicas")
+    numbers = [v for v in (low, high, now) if v is not None]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in numbers):
+        return [f"{path}: min_replicas={low!r}, max_replicas={high!r} and replicas={now!r} must be whole numbers"]
+    if low is not None and high is not None and (low > high or high < 1):
+        return [f"{path}: min_replicas={low} is above max_replicas={high}: the autoscaler refuses it (the minimum must "
+                "be at most the maximum, and the maximum at least 1)"]
+    if now is not None and low is not None and high is not None and not low <= now <= high:
+        return [f"{path}: replicas={now} is outside min_replicas={low}..max_replicas={high}"]
+    return []
+
+
+# KEDA's scalers by trigger type (https://keda.sh/docs/2.20/scalers/, the pinned chart's KEDA): a misspelt type
+# makes KEDA's admission webhook refuse the ScaledObject, after the release and every other object went in.
+KEDA_TRIGGERS = frozenset("""
+activemq apache-kafka arangodb artemis-queue aws-cloudwatch aws-dynamodb aws-dynamodb-streams aws-kinesis-stream
+aws-sqs-queue azure-app-insights azure-blob azure-data-explorer azure-eventhub azure-log-analytics azure-monitor
+azure-pipelines azure-queue azure-servicebus beanstalkd cassandra couchdb cpu cron datadog dynatrace elasticsearch
+etcd external external-push gcp-cloudtasks gcp-pubsub gcp-stackdriver gcp-storage github-runner graphite
+huawei-cloudeyes ibmmq influxdb kafka kubernetes-workload liiklus loki memory metrics-api mongodb mssql mysql
+nats-jetstream new-relic nsq openstack-metric openstack-swift postgresql predictkube prometheus pulsar rabbitmq redis
+redis-cluster redis-cluster-streams redis-sentinel redis-sentinel-streams redis-streams selenium-grid solace-event-queue
+solr splunk stan temporal
+""".split())
+
+
+def _keda(prefix, addon, kubernetes_version):
+    errors = []
+    for kind in ("scaled_objects", "scaled_jobs"):
+        for index, scaled in enumerate(addon.get(kind) or []):
+            if not isinstance(scaled, dict):
+                continue
+            path = f"{prefix}{kind}[{index}]"
+            errors += _replicas(path, scaled)
+            for number, trigger in enumerate(scaled.get("triggers") or []):
+                kind_of = trigger.get("type") if isinstance(trigger, dict) else None
+                if kind_of not in KEDA_TRIGGERS:
+                    errors.append(f"{path}.triggers[{number}].type={kind_of!r}: not a KEDA scaler (keda.sh/docs/scalers); "
+                                  "KEDA's webhook would refuse the object after the rest of the platform went in")
+    return errors
 
 
 def _cluster_autoscaler(prefix, addon, kubernetes_version):
@@ -122,7 +178,7 @@ def _cluster_autoscaler(prefix, addon, kubernetes_version):
     return []
 
 
-_CHECKS = {"istio": _istio, "cluster_autoscaler": _cluster_autoscaler}
+_CHECKS = {"istio": _istio, "cluster_autoscaler": _cluster_autoscaler, "keda": _keda}
 
 
 class FilterModule:

@@ -35,7 +35,11 @@ description:
     quotas and the LimitRange. Service accounts, node groups (C(node_group_errors)), the StorageClass, IRSA roles
     and managed add-ons. Access to the cluster (C(eks_access_errors)). The add-ons (C(addon_errors)) and their
     chart source. The workloads and who deploys them. The flow catalog (C(network_flows_errors)). The delivery path
-    (ECR repositories and the CI roles' subjects).
+    (ECR repositories and the CI roles' subjects). Then combinations each valid alone (IAM role names from the
+    cluster's, quota units, a misspelt managed add-on, subnets too small for the node groups, Spot, GPU and gp2
+    groups, the node role's policies) and settings that would switch off the platform's security (system groups,
+    broad policies on controllers, Pod Security, the VPC CNI's network policy agent, a render folder left set).
+  - A value holding a newline is no name, whatever the rule's pattern (C($) alone would let C("name\\n") through).
   - A key the settings lack reads as unset, so a rule about it reports the value as C(null) instead of failing.
 positional: _input
 options:
@@ -95,7 +99,10 @@ def _json(value):
 
 
 def _matches(pattern, value):
-    return value is not None and not isinstance(value, bool) and re.match(pattern, str(value)) is not None
+    # `$` also matches before a final newline: a name read from a `|` block ("triptrip\n") must not pass for one.
+    text = str(value)
+    return (value is not None and not isinstance(value, bool) and "\n" not in text and "\r" not in text
+            and re.match(pattern, text) is not None)
 
 
 def _mapping(value):
@@ -431,13 +438,143 @@ def _delivery(s):
     return errors
 
 
+# A node's primary address and one /28 prefix (16 addresses) for its pods under the VPC CNI's prefix delegation, at
+# the least; AWS keeps the first four and the last address of every subnet (Amazon VPC User Guide, subnet sizing).
+ADDRESSES_PER_NODE = 17
+AWS_RESERVED_ADDRESSES = 5
+# IAM's limit on a role's name (IAM User Guide, "IAM and AWS STS quotas").
+IAM_ROLE_NAME_MAX = 64
+# What a node role needs for a node to join and pull images (Amazon EKS User Guide, "Amazon EKS node IAM role").
+NODE_ROLE_NEEDS = ("AmazonEKSWorkerNodePolicy", ("AmazonEC2ContainerRegistryReadOnly", "AmazonEC2ContainerRegistryPullOnly"))
+# AWS-managed policies no controller needs: each controller's role holds what that controller calls.
+TOO_BROAD = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
+# CPU in cores or millicores; memory in bytes with binary or decimal multipliers (Kubernetes' resource units).
+CPU_SUFFIXES = ("", "m")
+MEMORY_SUFFIXES = ("", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+
+
+def _suffix(value):
+    match = re.match(r"^[0-9.]+([A-Za-z]*)$", str(value))
+    return match.group(1) if match else None
+
+
+def _close(name, known):
+    """A known name one or two edits away (a typo), or None."""
+    def distance(a, b):
+        row = list(range(len(b) + 1))
+        for i, ca in enumerate(a, 1):
+            prev, row[0] = row[0], i
+            for j, cb in enumerate(b, 1):
+                prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+        return row[-1]
+    found = sorted((distance(name, k), k) for k in known if k != name)
+    return found[0][1] if found and found[0][0] <= 2 else None
+
+
+def _combinations(s):
+    """Values each valid alone that together give another platform than the one written down, or none at all."""
+    errors = []
+    cluster = str(s.get("platform_cluster_name") or "")
+    roles = [f"{cluster}-cluster", f"{cluster}-node"] + [f"{cluster}-{k}" for k in _mapping(s.get("platform_irsa_roles"))]
+    longest = max(roles, key=len)
+    if len(longest) > IAM_ROLE_NAME_MAX:
+        errors.append(f"platform_cluster_name={_json(cluster)} ({len(cluster)} characters): the IAM role names made from "
+                      f"it exceed IAM's {IAM_ROLE_NAME_MAX} characters ({longest}: {len(longest)}); shorten the name")
+    for name, quota in _mapping(s.get("platform_resource_quotas")).items():
+        for key, value in _mapping(quota).items():
+            suffix = _suffix(value)
+            if key.endswith(".cpu") and suffix not in CPU_SUFFIXES + (None,):
+                errors.append(f"platform_resource_quotas.{name}.{key}={_json(value)}: CPU is counted in cores (\"4\") or "
+                              f"millicores (\"500m\"); {suffix} multiplies cores by a power of ten (40M is 40 million)")
+            if key.endswith(".memory") and suffix not in MEMORY_SUFFIXES + (None,):
+                errors.append(f"platform_resource_quotas.{name}.{key}={_json(value)}: memory is counted in bytes (\"512Mi\", "
+                              f"\"2Gi\"); {suffix} is not a byte unit (m is a thousandth: 20m is 0.02 bytes)")
+    base = _mapping(s.get("platform_eks_addons_base"))
+    for name in _mapping(s.get("platform_eks_addons_overrides")):
+        near = _close(name, base) if name not in base else None
+        if near:
+            errors.append(f"platform_eks_addons_overrides.{name}: not an add-on of platform_eks_addons_base; did you "
+                          f"mean {near}? (a new name adds another managed add-on, which EKS refuses if it has none so "
+                          "named)")
+    for name, group in _mapping(s.get("platform_node_groups")).items():
+        group = _mapping(group)
+        types, disk = group.get("instance_types") or [], _mapping(group.get("disk"))
+        if group.get("capacity_type") == "SPOT" and len(types) < 2:
+            errors.append(f"platform_node_groups.{name}.instance_types={_json(types)}: a SPOT group needs at least two "
+                          "instance types, so that one type's capacity running out or being reclaimed does not empty "
+                          "the group (Amazon EKS User Guide, managed node groups, Spot capacity)")
+        if nvidia_node_groups({name: group}) and not any(
+                _mapping(t).get("key") == "nvidia.com/gpu" and _mapping(t).get("effect") in ("NoSchedule", "NO_SCHEDULE")
+                for t in group.get("taints") or []):
+            errors.append(f"platform_node_groups.{name}.taints={_json(group.get('taints'))}: a group of NVIDIA nodes "
+                          "needs the taint nvidia.com/gpu with effect NO_SCHEDULE, or every other pod may land on its "
+                          "GPU instances")
+        if disk.get("type") in ("gp2", "standard") and (disk.get("iops") is not None or disk.get("throughput") is not None):
+            errors.append(f"platform_node_groups.{name}.disk={_json(disk)}: {disk.get('type')} takes no iops or "
+                          "throughput (only gp3, io1 and io2 do; EC2 refuses the launch template); set both to null or "
+                          "use gp3")
+    subnets = [(sub.get("cidr"), ipv4_network(sub.get("cidr"))) for sub in s.get("platform_private_subnets") or []
+               if isinstance(sub, dict)]
+    most = sum(int(_mapping(_mapping(g).get("scaling")).get("max_size") or 0) for g in _mapping(s.get("platform_node_groups")).values()
+               if isinstance(_mapping(_mapping(g).get("scaling")).get("max_size"), int))
+    if subnets and all(net for _cidr, net in subnets) and most:
+        per_zone = -(-most // len(subnets)) * ADDRESSES_PER_NODE
+        small = [cidr for cidr, net in subnets if net.num_addresses - AWS_RESERVED_ADDRESSES < per_zone]
+        if small:
+            errors.append(f"platform_private_subnets: {', '.join(small)} cannot hold their share of the node groups' "
+                          f"{most} nodes at max_size: {per_zone} addresses a zone ({ADDRESSES_PER_NODE} a node: its own "
+                          "and a /28 prefix for its pods under the VPC CNI's prefix delegation), and AWS keeps "
+                          f"{AWS_RESERVED_ADDRESSES} of every subnet; give them a shorter prefix")
+    policies = [str(p).rsplit("/", 1)[-1] for p in s.get("platform_node_role_policies") or []]
+    missing = [need if isinstance(need, str) else " or ".join(need) for need in NODE_ROLE_NEEDS
+               if not set([need] if isinstance(need, str) else need) & set(policies)]
+    if missing:
+        errors.append(f"platform_node_role_policies={_json(s.get('platform_node_role_policies'))}: a node cannot join "
+                      f"the cluster or pull its images without {', '.join(missing)} (Amazon EKS node IAM role)")
+    return errors
+
+
+def _security(s):
+    """Settings that would switch off or get around the platform's security; refused in every environment."""
+    errors = []
+    for key, group in _mapping(s.get("platform_rbac_groups")).items():
+        if str(group).startswith("system:"):
+            errors.append(f"platform_rbac_groups.{key}={_json(group)}: a group of Kubernetes' own (system:*) holds "
+                          "principals the platform does not choose (system:authenticated is everyone who signs in); "
+                          "bind a group of ours")
+    for name, role in _mapping(s.get("platform_irsa_roles")).items():
+        broad = [p for p in _mapping(role).get("managed_policies") or [] if str(p).rsplit("/", 1)[-1] in TOO_BROAD]
+        if broad:
+            errors.append(f"platform_irsa_roles.{name}.managed_policies: {', '.join(broad)} gives the service account "
+                          "far more than its controller calls; give the controller's own policy")
+    if s.get("platform_pod_security_level") != "restricted":
+        errors.append(f"platform_pod_security_level={_json(s.get('platform_pod_security_level'))}: the workload "
+                      "namespaces enforce restricted (spec 6.1); a pod that needs more gets an exception of its "
+                      "namespace (platform_pod_security_exceptions), with its reason")
+    workload = s.get("platform_workload_namespaces") or []
+    for name, given in _mapping(s.get("platform_pod_security_exceptions")).items():
+        if name in workload and _mapping(given).get("level") == "privileged":
+            errors.append(f"platform_pod_security_exceptions.{name}.level=privileged: a workload namespace may be "
+                          "lowered to baseline at most; privileged pods belong to the platform's own namespaces")
+    cni = _mapping(_mapping(s.get("platform_eks_addons")).get("vpc-cni"))
+    enforce = _mapping(cni.get("configuration")).get("enableNetworkPolicy")
+    if s.get("platform_eks_addons_enabled") and cni and str(enforce).lower() != "true":
+        errors.append(f"platform_eks_addons.vpc-cni.configuration.enableNetworkPolicy={_json(enforce)}: the VPC CNI's "
+                      "network policy agent is what enforces the platform's NetworkPolicies; without it every "
+                      "default-deny is applied and nothing is denied")
+    if s.get("platform_render_dir") and not s.get("platform_rendering"):
+        errors.append(f"platform_render_dir={_json(s.get('platform_render_dir'))}: only playbooks/render.yml writes the "
+                      "objects to files; any other playbook would apply nothing and report success. Unset it")
+    return errors
+
+
 def preflight_errors(settings, irsa_policies_dir, charts_dir):
     s = _mapping(settings)
     return (_names(s) + _aws(s) + _vpc(s) + _secrets(s) + _namespaces(s) + _quotas(s)
             + node_group_errors(s.get("platform_node_groups") or {},
                                 known_instance_types=s.get("platform_instance_types"))
             + _storage_class(s) + _aws_roles(s, irsa_policies_dir) + _access(s) + _addons(s)
-            + _workloads(s, charts_dir) + _flows(s) + _delivery(s))
+            + _workloads(s, charts_dir) + _flows(s) + _delivery(s) + _combinations(s) + _security(s))
 
 
 class FilterModule:

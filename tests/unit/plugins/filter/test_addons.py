@@ -13,7 +13,12 @@ from ansible_collections.triptrip.platform.plugins.lookup.addon_settings import 
 
 ADDON = {"enabled": True, "chart": "istiod", "version": "1.30.0",
          "repository": "https://istio-release.storage.googleapis.com/charts", "namespace": "istio-system", "values": {},
-         "traffic": {"routes": [{"subset": "stable", "weight": 95}, {"subset": "canary", "weight": 5}]}}
+         "traffic": {"routes": [{"subset": "stable", "weight": 95}, {"subset": "canary", "weight": 5}],
+                     "canary_subset": "canary", "subsets": [{"name": "stable"}, {"name": "canary"}]},
+         "pilot": {"replicas": 2, "min_replicas": 2, "max_replicas": 5}}
+KEDA = {**copy.deepcopy(ADDON), "chart": "keda", "scaled_objects": [
+    {"name": "worker", "min_replicas": 1, "max_replicas": 50, "triggers": [{"type": "aws-sqs-queue"}, {"type": "kafka"}]}],
+    "scaled_jobs": [{"name": "batch", "max_replicas": 20, "triggers": [{"type": "aws-sqs-queue"}]}]}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +85,7 @@ def test_every_shipped_addon_has_a_test_double_chart(root, shipped):
 def errors_of(change, name="istio", overrides=None, kubernetes="1.35"):
     addon = copy.deepcopy(ADDON)
     change(addon)
-    return addon_errors({name: addon, "keda": {**copy.deepcopy(ADDON), "chart": "keda"}}, overrides or {}, kubernetes)
+    return addon_errors({name: addon, "keda": copy.deepcopy(KEDA)}, overrides or {}, kubernetes)
 
 
 @pytest.mark.parametrize(("change", "expected"), [
@@ -97,6 +102,14 @@ def errors_of(change, name="istio", overrides=None, kubernetes="1.35"):
      "addon_istio_traffic.routes[0].weight='95': must be a whole number from 0 to 100"),
     (lambda a: a["traffic"].update(routes=[]), "addon_istio_traffic.routes=[]: must be a non-empty list"),
     (lambda a: a.pop("namespace"), "roles/addon_istio/defaults/main.yml must set addon_istio_namespace"),
+    # Issue #26: combinations each valid alone.
+    (lambda a: a["traffic"]["routes"][1].update(subset="canray"),
+     "addon_istio_traffic.routes[1].subset='canray': not a subset of addon_istio_traffic.subsets (stable, canary)"),
+    (lambda a: a["traffic"].update(canary_subset="beta"), "addon_istio_traffic.canary_subset='beta': not a subset"),
+    (lambda a: a["pilot"].update(min_replicas=6, max_replicas=3),
+     "addon_istio_pilot: min_replicas=6 is above max_replicas=3: the autoscaler refuses it"),
+    (lambda a: a["pilot"].update(replicas=9), "addon_istio_pilot: replicas=9 is outside min_replicas=2..max_replicas=5"),
+    (lambda a: a["pilot"].update(max_replicas="5"), "addon_istio_pilot: min_replicas=2, max_replicas='5'"),
 ])
 def test_each_rule_names_the_variable_and_the_value(change, expected):
     errors = errors_of(change)
@@ -117,3 +130,20 @@ def test_cluster_autoscaler_image_minor_must_equal_the_cluster_minor():
                       "(platform_eks_version=1.35); cluster-autoscaler supports only the Kubernetes minor it was built for"]
     addon["image_tag"] = "v1.35.0"
     assert addon_errors({"cluster_autoscaler": addon}, {}, "1.35") == []
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda k: k["scaled_objects"][0]["triggers"][0].update(type="aws-sqs"),
+     "addon_keda_scaled_objects[0].triggers[0].type='aws-sqs': not a KEDA scaler"),
+    (lambda k: k["scaled_objects"][0].update(min_replicas=60),
+     "addon_keda_scaled_objects[0]: min_replicas=60 is above max_replicas=50"),
+    (lambda k: k["scaled_jobs"][0]["triggers"][0].update(type="sqs"),
+     "addon_keda_scaled_jobs[0].triggers[0].type='sqs': not a KEDA scaler"),
+])
+def test_keda_s_scaled_objects_and_jobs_are_held_to_keda_s_rules(change, expected):
+    keda = copy.deepcopy(KEDA)
+    assert addon_errors({"keda": keda}, {}, "1.35") == []
+    change(keda)
+    errors = addon_errors({"keda": keda}, {}, "1.35")
+    assert len(errors) == 1 and errors[0].startswith(expected), errors
+

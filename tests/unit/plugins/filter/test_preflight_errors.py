@@ -58,6 +58,10 @@ BASE = {
                              "default": {"cpu": "500m", "memory": "512Mi"}, "max": {"cpu": "8", "memory": "32Gi"}},
     "platform_network_egress": "nat", "platform_network_endpoint_services": [], "platform_network_nat_gateways": 3,
     "platform_node_groups": {"general": copy.deepcopy(GROUP)}, "platform_node_imds_hop_limit": 1,
+    "platform_node_role_policies": ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+                                    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"],
+    "platform_pod_security_level": "restricted", "platform_render_dir": "",
+    "platform_rbac_groups": {"platform_admins": "triptrip:platform-admins"},
     "platform_pod_security_exceptions": {"monitoring": {"level": "privileged", "reason": "node agents"}},
     "platform_pod_security_version": "v1.35", "platform_policy_serving_environments": ["production", "dr", "staging"],
     "platform_policy_strict_environments": ["production", "dr"], "platform_primary_region": "ap-northeast-1",
@@ -156,6 +160,48 @@ VALUE_CASES = [
     ("oidc-url", {"platform_delivery_github_oidc_url": "http://x"}, 'platform_delivery_github_oidc_url="http://x"'),
     ("manifests-repository", {"platform_delivery_manifests_repository": "manifests"},
      'platform_delivery_manifests_repository="manifests" must be owner/name'),
+    # Issue #26: a name read from a `|` block keeps its newline, which `$` would let through.
+    ("name-trailing-newline", {"platform_cluster_name": "triptrip-production\n"},
+     'platform_cluster_name="triptrip-production\\n" must be lower-case'),
+    # Combinations: each value valid alone.
+    ("iam-role-name-too-long", {"platform_cluster_name": "triptrip-" + "x" * 50},
+     "the IAM role names made from it exceed IAM's 64 characters"),
+    ("quota-memory-milli", {"platform_resource_quotas": {"triptrip-api": {"requests.memory": "20m"}}},
+     'platform_resource_quotas.triptrip-api.requests.memory="20m": memory is counted in bytes'),
+    ("quota-cpu-mega", {"platform_resource_quotas": {"triptrip-api": {"limits.cpu": "40M"}}},
+     'platform_resource_quotas.triptrip-api.limits.cpu="40M": CPU is counted in cores'),
+    ("eks-addon-misspelt", {"platform_eks_addons_base": {"vpc-cni": {}}, "platform_eks_addons_overrides": {"vpc-cnii": {}}},
+     "platform_eks_addons_overrides.vpc-cnii: not an add-on of platform_eks_addons_base; did you mean vpc-cni?"),
+    ("spot-one-type", {"platform_node_groups": {"spot": {**GROUP, "capacity_type": "SPOT"}}},
+     'platform_node_groups.spot.instance_types=["m5.xlarge"]: a SPOT group needs at least two instance types'),
+    ("gpu-without-taint", {"platform_node_groups": {"gpu": {**GROUP, "ami_type": "AL2023_x86_64_NVIDIA"}}},
+     "platform_node_groups.gpu.taints=[]: a group of NVIDIA nodes needs the taint nvidia.com/gpu"),
+    ("gp2-with-iops", {"platform_node_groups": {"general": {**GROUP, "disk": {**GROUP["disk"], "type": "gp2"}}}},
+     "platform_node_groups.general.disk=") ,
+    ("subnets-too-small", {"platform_private_subnets": [
+        {"az": f"ap-northeast-1{z}", "cidr": f"10.0.0.{n}/28"} for z, n in (("a", 0), ("c", 16), ("d", 32))]},
+     "platform_private_subnets: 10.0.0.0/28, 10.0.0.16/28, 10.0.0.32/28 cannot hold their share of the node groups' "
+     "10 nodes at max_size: 68 addresses a zone"),
+    ("node-role-without-policies", {"platform_node_role_policies": []},
+     "platform_node_role_policies=[]: a node cannot join the cluster or pull its images without "
+     "AmazonEKSWorkerNodePolicy, AmazonEC2ContainerRegistryReadOnly or AmazonEC2ContainerRegistryPullOnly"),
+    # Security that an inventory could switch off or get around.
+    ("admins-everyone", {"platform_rbac_groups": {"platform_admins": "system:authenticated"}},
+     'platform_rbac_groups.platform_admins="system:authenticated": a group of Kubernetes\' own'),
+    ("controller-administrator", {"platform_irsa_roles": {"vpc-cni": {
+        "namespace": "kube-system", "service_account": "aws-node",
+        "managed_policies": ["arn:aws:iam::aws:policy/AdministratorAccess"]}}},
+     "platform_irsa_roles.vpc-cni.managed_policies: arn:aws:iam::aws:policy/AdministratorAccess gives"),
+    ("pod-security-privileged", {"platform_pod_security_level": "privileged"},
+     'platform_pod_security_level="privileged": the workload namespaces enforce restricted'),
+    ("workload-exception-privileged", {"platform_pod_security_exceptions": {
+        "triptrip-api": {"level": "privileged", "reason": "debug"}}},
+     "platform_pod_security_exceptions.triptrip-api.level=privileged: a workload namespace may be lowered to baseline"),
+    ("cni-network-policy-off", {"platform_eks_addons": {"vpc-cni": {"version": "v1.21.1-eksbuild.3", "configuration": {
+        "enableNetworkPolicy": "false"}}}},
+     'platform_eks_addons.vpc-cni.configuration.enableNetworkPolicy="false": the VPC CNI\'s network policy agent'),
+    ("render-dir-left-set", {"platform_render_dir": "/tmp/rendered"},
+     'platform_render_dir="/tmp/rendered": only playbooks/render.yml writes the objects to files'),
 ]
 
 
@@ -237,3 +283,17 @@ def test_an_inventory_cannot_lift_its_own_policy_only_add_to_it():
     assert policy_errors(broken(**dev), today=TODAY) == []
     held = policy_errors(broken(**dev, platform_policy_strict_environments=["development"]), today=TODAY)
     assert any("development must have a private endpoint only" in e for e in held), held
+
+
+def test_what_the_new_rules_let_through():
+    """render.yml sets platform_rendering; a new managed add-on far from every known name is an addition, not a typo;
+    a group of NVIDIA nodes with its taint, gp2 without iops and throughput, and PullOnly for the registry pass."""
+    gpu = {**GROUP, "ami_type": "AL2023_x86_64_NVIDIA", "taints": [{"key": "nvidia.com/gpu", "effect": "NO_SCHEDULE"}]}
+    fine = broken(platform_render_dir="/tmp/r", platform_rendering=True,
+                  platform_eks_addons_base={"vpc-cni": {}}, platform_eks_addons_overrides={"aws-efs-csi-driver": {}},
+                  platform_node_groups={"general": {**GROUP, "disk": {**GROUP["disk"], "type": "gp2", "iops": None,
+                                                                      "throughput": None}}, "gpu": gpu},
+                  platform_node_role_policies=["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+                                               "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"],
+                  platform_pod_security_exceptions={"triptrip-api": {"level": "baseline", "reason": "legacy image"}})
+    assert [e for e in preflight_errors(fine, **PATHS) if "platform_instance_types" not in e] == []
