@@ -26,6 +26,15 @@ BAD_CHOICE = "bad choice"
 BAD_VERSION = "bad version"
 BAD_NAME = "bad name"
 YAML_NUMBER = "YAML 1.1 number"
+# Issue #26: inventories written as a careless or hostile user would.
+MISSPELT = "misspelt key"
+COMBINATION = "impossible combination"
+SECURITY = "security policy"
+INJECTION = "injection"
+# Issue #26's kinds, by category: what its acceptance counts (the other categories are issue #8's).
+ISSUE_26_KIND = {YAML_NUMBER: "YAML 1.1", MISSPELT: "misspelt key", UNKNOWN_KEY: "misspelt key",
+                 COMBINATION: "impossible combination", IMPOSSIBLE_SIZE: "impossible combination",
+                 SECURITY: "security policy", INJECTION: "injection"}
 
 # AWS at a closed local port and a kubeconfig that does not exist: nothing could be changed even if preflight let
 # a case through. One attempt per AWS call, so such a case fails at once in the AWS layer instead of retrying.
@@ -50,6 +59,7 @@ class Case:
     tried: str
     settings: dict
     variable: str  # what the failure message must contain: the variable (path) at fault
+    shows: str = ""  # and, where set, the value read as the message quotes it
 
 
 # A valid flow of the site (platform_flows_extra) that each flow case breaks in one place.
@@ -425,10 +435,10 @@ CASES: list[Case] = [
          {"addon_argocd_repo_credentials": {"user": "ci", "password": "not-a-secret"}},
          "addon_argocd_repo_credentials.user: unknown key, did you mean username?"),
     # Names and labels that reach a manifest as YAML text.
-    Case("name-istio-service-newline", BAD_NAME, "Istio traffic service with a newline and a key after it",
+    Case("name-istio-service-newline", INJECTION, "Istio traffic service with a newline and a key after it",
          {"addon_istio_traffic": {**role_default("istio", "traffic"), "service": "triptrip-api\nnamespace: kube-system"}},
          "addon_istio_traffic.service="),
-    Case("name-subset-label-newline", BAD_NAME, "Istio subset label value with a newline and a key after it",
+    Case("name-subset-label-newline", INJECTION, "Istio subset label value with a newline and a key after it",
          {"addon_istio_traffic": {**role_default("istio", "traffic"), "subsets": [
              {"name": "stable", "labels": {"version": "stable\nextra: injected"}},
              {"name": "canary", "labels": {"version": "canary"}}]}},
@@ -442,10 +452,133 @@ CASES: list[Case] = [
     Case("name-rbac-group-space", BAD_NAME, "RBAC group 'triptrip: developers' (a space after the colon)",
          {"platform_rbac_groups": {**RBAC_GROUPS, "developers": "triptrip: developers"}},
          'platform_rbac_groups.developers="triptrip: developers"'),
-    Case("name-priority-value-injection", BAD_NAME, "PriorityClass value with a newline and a key after it",
+    Case("name-priority-value-injection", INJECTION, "PriorityClass value with a newline and a key after it",
          {"platform_priority_classes": [{"name": "triptrip-platform-critical", "value": "1000000\npreemptionPolicy: Never",
                                          "description": "Platform add-ons."}]},
          "platform_priority_classes[0].value="),
+]
+
+ADMIN_POLICY = {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                "access_scope": {"type": "cluster"}}
+
+
+def scaled_object(**change):
+    objects = role_default("keda", "scaled_objects")
+    objects[0].update(change)
+    return {"addon_keda_scaled_objects": objects}
+
+
+def traffic(**change):
+    return {"addon_istio_traffic": {**role_default("istio", "traffic"), **change}}
+
+
+def eks_addon(name, **configuration):
+    return {"platform_eks_addons_overrides": {name: {"configuration": configuration}}}
+
+
+# Issue #26: tried as a careless or hostile user would; each refused in preflight, naming the variable and the value.
+CASES += [
+    # --- YAML 1.1 -----------------------------------------------------------------------------------------------
+    Case("yaml-name-trailing-newline", YAML_NUMBER, "cluster name from a | block (its final newline kept)",
+         {"platform_cluster_name": "triptrip-local\n"}, "triptrip-local\\n"),
+    Case("yaml-octal-retention", YAML_NUMBER, "log retention 0226 unquoted (YAML 1.1 reads the octal 150, a valid choice)",
+         {"platform_eks_log_retention_days": Plain("0226")}, "platform_eks_log_retention_days", shows="0226 is read as 150"),
+    Case("yaml-sexagesimal-retention", YAML_NUMBER, "log retention 1:30 unquoted (YAML 1.1 reads the base-60 90)",
+         {"platform_eks_log_retention_days": Plain("1:30")}, "platform_eks_log_retention_days", shows="1:30 is read as 90"),
+    Case("yaml-namespace-trailing-newline", YAML_NUMBER, "a workload namespace from a | block",
+         {"platform_workload_namespaces": ["triptrip-api\n", "triptrip-web", "triptrip-workers", "triptrip-ml",
+                                           "triptrip-cache", "triptrip-db", "triptrip-batch"]}, "triptrip-api\\n"),
+    # --- misspelt keys ------------------------------------------------------------------------------------------
+    Case("misspelt-access-policies", MISSPELT, "acess_policies on the only admin entry (nobody could administer)",
+         {"platform_eks_access_entries": [{"role_name": "triptrip-platform-admin", "acess_policies": [ADMIN_POLICY]}]},
+         "acess_policies"),
+    Case("misspelt-access-scope", MISSPELT, "access_scop on an entry's policy",
+         {"platform_eks_access_entries": [{"role_name": "triptrip-platform-admin", "access_policies": [
+             {"policy_arn": ADMIN_POLICY["policy_arn"], "access_scope": {"type": "cluster"}, "access_scop": {}}]}]},
+         "access_scop"),
+    Case("misspelt-storage-kms-key", MISSPELT, "kms_key on the StorageClass (volumes would use the default key)",
+         {"platform_storage_class": {"name": "gp3-encrypted", "kms_key": "arn:aws:kms:ap-northeast-1:123456789012:key/x",
+                                     "iops": "3000", "throughput": "125"}}, "kms_key"),
+    Case("misspelt-eks-addon", MISSPELT, "the managed add-on vpc-cnii (a new add-on EKS does not have)",
+         {"platform_eks_addons_overrides": {"vpc-cnii": {"version": "v1.21.1-eksbuild.3"}}}, "vpc-cnii",
+         shows="did you mean vpc-cni?"),
+    # --- impossible or dangerous combinations -------------------------------------------------------------------
+    Case("combination-quota-memory-milli", COMBINATION, "a memory quota of 20m (a fiftieth of a byte)",
+         quotas("triptrip-api", requests__memory="20m"), "platform_resource_quotas.triptrip-api.requests.memory",
+         shows='"20m"'),
+    Case("combination-quota-cpu-mega", COMBINATION, "a CPU quota of 40M (forty million cores)",
+         quotas("triptrip-api", limits__cpu="40M"), "platform_resource_quotas.triptrip-api.limits.cpu", shows='"40M"'),
+    Case("combination-subnets-28", COMBINATION, "/28 private subnets for the node groups' maximum",
+         cidrs("10.0.0.0/28", "10.0.0.16/28", "10.0.0.32/28"), "platform_private_subnets", shows="10.0.0.0/28"),
+    Case("combination-iam-role-names", COMBINATION, "a cluster name whose IAM role names exceed 64 characters",
+         {"platform_cluster_name": "triptrip-" + "x" * 50}, "platform_cluster_name", shows="x" * 50),
+    Case("combination-istiod-min-max", COMBINATION, "istiod min_replicas 6 above max_replicas 3",
+         {"addon_istio_pilot": {**role_default("istio", "pilot"), "replicas": 3, "min_replicas": 6, "max_replicas": 3}},
+         "addon_istio_pilot", shows="min_replicas=6"),
+    Case("combination-route-unknown-subset", COMBINATION, "a route to the subset canray (503 for 5 % of requests)",
+         traffic(routes=[{"subset": "stable", "weight": 95}, {"subset": "canray", "weight": 5}]),
+         "addon_istio_traffic.routes[1].subset", shows="'canray'"),
+    Case("combination-canary-unknown-subset", COMBINATION, "the canary header routed to the subset beta",
+         traffic(canary_subset="beta"), "addon_istio_traffic.canary_subset", shows="'beta'"),
+    Case("combination-keda-trigger-type", COMBINATION, "a KEDA trigger of type aws-sqs (no such scaler)",
+         scaled_object(triggers=[{"type": "aws-sqs", "sqs_queue": "triptrip-task-queue", "aws_auth": True,
+                                  "metadata": {"queueLength": "10"}}]),
+         "addon_keda_scaled_objects[0].triggers[0].type", shows="'aws-sqs'"),
+    Case("combination-keda-min-above-max", COMBINATION, "a ScaledObject with min_replicas 60 above max_replicas 50",
+         scaled_object(min_replicas=60), "addon_keda_scaled_objects[0]", shows="min_replicas=60"),
+    Case("combination-spot-one-type", COMBINATION, "a SPOT group with one instance type",
+         groups(spot={"instance_types": ["m5.xlarge"]}), "platform_node_groups.spot.instance_types",
+         shows='["m5.xlarge"]'),
+    Case("combination-gpu-without-taint", COMBINATION, "the gpu group without its nvidia.com/gpu taint",
+         groups(gpu={"taints": []}), "platform_node_groups.gpu.taints"),
+    Case("combination-gp2-with-iops", COMBINATION, "a gp2 disk keeping gp3's IOPS and throughput",
+         groups(general={"disk": {"type": "gp2"}}), "platform_node_groups.general.disk", shows='"type": "gp2"'),
+    Case("combination-node-role-no-policies", COMBINATION, "a node role with no policies (nodes cannot join)",
+         {"platform_node_role_policies": []}, "platform_node_role_policies", shows="=[]"),
+    # --- security policy the inventory could switch off or get around -------------------------------------------
+    Case("security-admins-authenticated", SECURITY, "platform-admin bound to system:authenticated",
+         {"platform_rbac_groups": {**RBAC_GROUPS, "platform_admins": "system:authenticated"}},
+         "platform_rbac_groups.platform_admins", shows='"system:authenticated"'),
+    Case("security-developers-masters", SECURITY, "developers bound to system:masters",
+         {"platform_rbac_groups": {**RBAC_GROUPS, "developers": "system:masters"}},
+         "platform_rbac_groups.developers", shows='"system:masters"'),
+    Case("security-controller-administrator", SECURITY, "AdministratorAccess on the cluster autoscaler's role",
+         {"platform_irsa_roles_overrides": {"cluster-autoscaler": {
+             "managed_policies": ["arn:aws:iam::aws:policy/AdministratorAccess"]}}},
+         "platform_irsa_roles.cluster-autoscaler.managed_policies", shows="AdministratorAccess"),
+    Case("security-controller-iam-full", SECURITY, "IAMFullAccess on External Secrets' role",
+         {"platform_irsa_roles_overrides": {"external-secrets": {
+             "managed_policies": ["arn:aws:iam::aws:policy/IAMFullAccess"]}}},
+         "platform_irsa_roles.external-secrets.managed_policies", shows="IAMFullAccess"),
+    Case("security-pod-security-privileged", SECURITY, "Pod Security privileged on the workload namespaces",
+         {"platform_pod_security_level": "privileged"}, "platform_pod_security_level", shows='"privileged"'),
+    Case("security-pod-security-baseline", SECURITY, "Pod Security baseline on the workload namespaces",
+         {"platform_pod_security_level": "baseline"}, "platform_pod_security_level", shows='"baseline"'),
+    Case("security-workload-exception-privileged", SECURITY, "a privileged exception for triptrip-api",
+         {"platform_pod_security_exceptions": {"triptrip-api": {"level": "privileged", "reason": "debugging"}}},
+         "platform_pod_security_exceptions.triptrip-api.level", shows="privileged"),
+    Case("security-cni-network-policy-off", SECURITY, "the VPC CNI's network policy enforcement off",
+         eks_addon("vpc-cni", enableNetworkPolicy="false"),
+         "platform_eks_addons.vpc-cni.configuration.enableNetworkPolicy", shows='"false"'),
+    Case("security-render-dir-left-set", SECURITY, "platform_render_dir left set: site.yml would apply nothing",
+         {"platform_render_dir": "/tmp/rendered"}, "platform_render_dir", shows='"/tmp/rendered"'),
+    # --- injection: a value that would add to what is applied --------------------------------------------------
+    Case("injection-group-document", INJECTION, "a group name holding a newline and a ClusterRoleBinding",
+         {"platform_rbac_groups": {**RBAC_GROUPS, "developers": "triptrip:developers\n---\nkind: ClusterRoleBinding"}},
+         "platform_rbac_groups.developers"),
+    Case("injection-release-document", INJECTION, "a workload release name holding a Helm release in kube-system",
+         {"platform_workloads_overrides": {"api": {"release": "api\n---\nnamespace: kube-system"}}},
+         "platform_workloads.api.release"),
+    Case("injection-namespace-key", INJECTION, "a namespace name holding a label key after a newline",
+         {"platform_workload_namespaces": ["triptrip-api\n  labels: {admin: 'true'}", "triptrip-web", "triptrip-workers",
+                                           "triptrip-ml", "triptrip-cache", "triptrip-db", "triptrip-batch"]},
+         "platform_workload_namespaces"),
+    Case("injection-service-account", INJECTION, "a service account name holding a second document",
+         {"platform_service_accounts": {"triptrip-api": ["triptrip-api\n---\nkind: ClusterRole"]}},
+         "platform_service_accounts.triptrip-api"),
+    Case("injection-subset-label", INJECTION, "a subset label value holding a newline and a key",
+         traffic(subsets=[{"name": "stable", "labels": {"version": "stable\nnamespace: kube-system"}},
+                          {"name": "canary", "labels": {"version": "canary"}}]), "addon_istio_traffic.subsets"),
 ]
 
 

@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
-from bad_inputs import (CASES, IMPOSSIBLE_SIZE, MALFORMED_CIDR, MALFORMED_QUANTITY, MISSING_REQUIRED, UNKNOWN_KEY,
-                        WRONG_TYPE, write_inventory)
+from bad_inputs import (CASES, IMPOSSIBLE_SIZE, ISSUE_26_KIND, MALFORMED_CIDR, MALFORMED_QUANTITY, MISSING_REQUIRED,
+                        UNKNOWN_KEY, WRONG_TYPE, write_inventory)
 from summary import record
 
 
@@ -104,7 +104,7 @@ def test_a_broken_inventory_stops_in_preflight_naming_the_variable(site_run, cas
     failures = site_run.failures.get(case.id, [])
     first = failures[0] if failures else Failure("", "", "")
     held = (recap == {"changed": 0, "unreachable": 0, "failed": 1} and first.play == PREFLIGHT_PLAY
-            and first.task.startswith(PLATFORM_TASK) and case.variable in first.message)
+            and first.task.startswith(PLATFORM_TASK) and case.variable in first.message and case.shows in first.message)
     record(SUITE, case.id, f"{case.category}: {case.tried}", held,
            snippet(first.message, case.variable) if failures else f"no failure; recap {recap}")
     assert recap == {"changed": 0, "unreachable": 0, "failed": 1}, recap
@@ -112,6 +112,7 @@ def test_a_broken_inventory_stops_in_preflight_naming_the_variable(site_run, cas
     assert first.play == PREFLIGHT_PLAY, first
     assert first.task.startswith(PLATFORM_TASK), first
     assert case.variable in first.message, first.message
+    assert case.shows in first.message, first.message
 
 
 def test_the_run_stops_before_the_aws_layer(site_run):
@@ -134,3 +135,14 @@ def test_thirty_cases_at_least_and_three_of_each_kind():
     counts = Counter(case.category for case in CASES)
     for category in (WRONG_TYPE, UNKNOWN_KEY, IMPOSSIBLE_SIZE, MALFORMED_CIDR, MALFORMED_QUANTITY, MISSING_REQUIRED):
         assert counts[category] >= 3, (category, counts)
+
+
+def test_eighty_careless_or_hostile_inventories_of_issue_26_s_five_kinds():
+    """Issue #26 counts the cases by its kinds: at least 80 in all, five of each (the summary lists them by kind)."""
+    kinds = Counter(ISSUE_26_KIND[case.category] for case in CASES if case.category in ISSUE_26_KIND)
+    for kind, count in sorted(kinds.items()):
+        record("bad input by kind (issue #26)", kind, f"{count} broken inventories", count >= 5)
+    assert sum(kinds.values()) >= 80, kinds
+    assert set(kinds) == {"YAML 1.1", "misspelt key", "impossible combination", "security policy", "injection"}
+    assert min(kinds.values()) >= 5, kinds
+
