@@ -145,4 +145,3 @@ def test_eighty_careless_or_hostile_inventories_of_issue_26_s_five_kinds():
     assert sum(kinds.values()) >= 80, kinds
     assert set(kinds) == {"YAML 1.1", "misspelt key", "impossible combination", "security policy", "injection"}
     assert min(kinds.values()) >= 5, kinds
-

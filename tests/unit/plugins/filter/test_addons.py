@@ -146,4 +146,3 @@ def test_keda_s_scaled_objects_and_jobs_are_held_to_keda_s_rules(change, expecte
     change(keda)
     errors = addon_errors({"keda": keda}, {}, "1.35")
     assert len(errors) == 1 and errors[0].startswith(expected), errors
-
