@@ -184,10 +184,16 @@ def test_a_delete_sends_only_what_exists_and_nothing_when_all_is_gone(monkeypatc
     assert calls == []
 
 
+def test_an_empty_list_starts_no_module(monkeypatch):
+    for args in ({**SSA, "definition": []}, {"state": "absent", "definition": []}):
+        action, calls, made = _action(args, {}, FakeClient(), monkeypatch)
+        assert action.run(task_vars={}) == {"changed": False, "result": {"results": []}}
+        assert calls == [] and made == []
+
+
 @pytest.mark.parametrize("args", [
     {**SSA, "definition": OBJECTS, "read_first": False},
     {**SSA, "definition": OBJECTS[0]},  # one object, not a list
-    {**SSA, "definition": []},
     {"state": "absent", "definition": DELETE, "read_first": False},
     {"state": "absent", "kind": "Secret", "label_selectors": ["a=b"], "definition": DELETE},
     {"state": "present", "apply": True, "definition": OBJECTS},  # no server-side apply
