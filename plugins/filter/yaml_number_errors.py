@@ -35,6 +35,8 @@ description:
     C(.yaml) or C(.json), or a folder of them), plus I(paths). With I(extra_vars), the command line's
     C(-e @file) files and C(-e) values written as YAML or JSON are read too; C(-e key=value) gives strings, never
     numbers, and variables set by a play or a task are not in any file, so neither is checked.
+  - A key set twice in one mapping is reported too, as YAML keeps the last value and Ansible only warns; the first
+    one written is usually the one meant, or the two were merged by hand.
   - A file that cannot be read or parsed, or is encrypted with Ansible Vault, is skipped (Ansible itself reports it).
 positional: _input
 options:
@@ -149,8 +151,16 @@ def _walk(node, path, found, seen):
         return
     seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
+        lines = {}
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            if isinstance(key, yaml.ScalarNode) and name != "<<":
+                line = key.start_mark.line + 1
+                if name in lines:
+                    found.append((line, "".join(path + [("." if path else "") + str(name)]),
+                                  f"is set twice in one mapping (lines {lines[name]} and {line}); YAML keeps the "
+                                  "last silently: keep one"))
+                lines.setdefault(name, line)
             _walk(value, path + [("." if path else "") + str(name)], found, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):

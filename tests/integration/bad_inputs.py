@@ -60,6 +60,7 @@ class Case:
     settings: dict
     variable: str  # what the failure message must contain: the variable (path) at fault
     shows: str = ""  # and, where set, the value read as the message quotes it
+    raw: str = ""  # text added to the host's file as typed (what a mapping cannot hold: a key set twice)
 
 
 # A valid flow of the site (platform_flows_extra) that each flow case breaks in one place.
@@ -485,6 +486,9 @@ CASES += [
          {"platform_eks_log_retention_days": Plain("0226")}, "platform_eks_log_retention_days", shows="0226 is read as 150"),
     Case("yaml-sexagesimal-retention", YAML_NUMBER, "log retention 1:30 unquoted (YAML 1.1 reads the base-60 90)",
          {"platform_eks_log_retention_days": Plain("1:30")}, "platform_eks_log_retention_days", shows="1:30 is read as 90"),
+    Case("yaml-duplicate-key", YAML_NUMBER, "the log retention set twice in one file (YAML keeps the second)",
+         {"platform_eks_log_retention_days": 90}, "platform_eks_log_retention_days", shows="is set twice",
+         raw="platform_eks_log_retention_days: 30\n"),
     Case("yaml-namespace-trailing-newline", YAML_NUMBER, "a workload namespace from a | block",
          {"platform_workload_namespaces": ["triptrip-api\n", "triptrip-web", "triptrip-workers", "triptrip-ml",
                                            "triptrip-cache", "triptrip-db", "triptrip-batch"]}, "triptrip-api\\n"),
@@ -608,5 +612,6 @@ def write_inventory(root: Path, target: Path, cases: list[Case], control: str = 
     for case in cases:
         settings = {key: deep_merge(local[key], value) if key in local else value
                     for key, value in case.settings.items()}
-        (target / "host_vars" / f"{case.id}.yml").write_text(yaml.dump(settings, Dumper=CaseDumper, sort_keys=False))
+        (target / "host_vars" / f"{case.id}.yml").write_text(
+            yaml.dump(settings, Dumper=CaseDumper, sort_keys=False) + case.raw)
     return target

@@ -101,3 +101,23 @@ def test_extra_vars_files_and_inline_yaml_are_read(tmp_path, monkeypatch):
     assert got[0].startswith(f"{extra}:2: platform_addons_helm_timeout: 0600 is read as 384") and got[0].endswith("(an -e @file)")
     assert got[1].startswith("-e:1: replicas: 010 is read as 8")
     assert yaml_number_errors([], extra_vars=False) == []
+
+
+def test_a_key_set_twice_in_one_mapping_is_refused_where_it_is_set_again(tmp_path):
+    # Issue #26: YAML keeps the last value of a duplicated key, and Ansible only warns.
+    folder = inventory(tmp_path, """\
+        ---
+        platform_node_groups_overrides:
+          general:
+            scaling: {min_size: 3, max_size: 10}
+          general:
+            disk: {size_gb: 200}
+        defaults: &defaults {a: 1}
+        merged:
+          <<: *defaults
+          <<: {b: 2}
+        """)
+    where = f"{folder}/group_vars/all/main.yml"
+    assert yaml_number_errors([str(folder)]) == [
+        f"{where}:5: platform_node_groups_overrides.general: is set twice in one mapping (lines 3 and 5); YAML keeps the "
+        "last silently: keep one"]
