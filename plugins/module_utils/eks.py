@@ -9,6 +9,11 @@ tag diffing in tagging.py and the polling loop in waiters.py; this module holds 
 
 from __future__ import annotations
 
+try:
+    import botocore
+except ImportError:  # AnsibleAWSModule reports the missing dependency itself
+    botocore = None
+
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.triptrip.platform.plugins.module_utils.errors import describe_or_none
@@ -29,6 +34,15 @@ def eks_client(module):
 def describe_cluster(client, name):
     """Return the cluster as EKS describes it, or None when it does not exist."""
     return describe_or_none(client.describe_cluster, "cluster", name=name)
+
+
+def read_cluster(module, client, name):
+    """The cluster, snake_cased, or None when it does not exist; any other error fails the module, naming it."""
+    try:
+        return snake(describe_cluster(client, name))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
+        module.fail_json_aws(err, msg=f"Could not describe EKS cluster {name}")
+    return None
 
 
 def snake(resource, keep=("tags",)):

@@ -93,14 +93,9 @@ cluster:
       type: dict
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import describe_cluster, eks_client, snake
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client, read_cluster
 
 
 def main():
@@ -109,13 +104,10 @@ def main():
         supports_check_mode=True,
     )
     client = eks_client(module)
-    try:
-        cluster = describe_cluster(client, module.params["name"])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
-        module.fail_json_aws(err, msg=f"Could not describe EKS cluster {module.params['name']}")
+    cluster = read_cluster(module, client, module.params["name"])
     if cluster is None:
         module.exit_json(changed=False, exists=False)
-    module.exit_json(changed=False, exists=True, cluster=snake(cluster))
+    module.exit_json(changed=False, exists=True, cluster=cluster)
 
 
 if __name__ == "__main__":

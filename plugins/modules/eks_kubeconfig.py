@@ -103,14 +103,9 @@ import json
 import os
 import tempfile
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import describe_cluster, eks_client, snake
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client, read_cluster
 from ansible_collections.triptrip.platform.plugins.module_utils.kubeconfig import eks_kubeconfig
 
 HELPER = os.path.join("bin", "triptrip-eks-token")
@@ -183,13 +178,9 @@ def main():
     if not os.path.isabs(module.params["path"]):
         module.fail_json(msg=f"path={module.params['path']!r}: an absolute path is needed")
     client = eks_client(module)
-    try:
-        cluster = describe_cluster(client, module.params["name"])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
-        module.fail_json_aws(err, msg=f"Could not describe EKS cluster {module.params['name']}")
+    cluster = read_cluster(module, client, module.params["name"])
     if cluster is None:
         module.exit_json(changed=False, exists=False, written=[])
-    cluster = snake(cluster)
     before, after, written = [], [], []
     for path, text, mode in wanted_files(module, cluster):
         old = checksum(path)
