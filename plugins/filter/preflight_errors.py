@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -442,6 +443,14 @@ def _delivery(s):
 # the least; AWS keeps the first four and the last address of every subnet (Amazon VPC User Guide, subnet sizing).
 ADDRESSES_PER_NODE = 17
 AWS_RESERVED_ADDRESSES = 5
+# Amazon EKS add-ons of AWS and the community (Amazon EKS User Guide, "AWS add-ons", "Community add-ons"): a new name
+# among them is an addition, not a misspelling of one of ours.
+EKS_ADDONS = frozenset({
+    "adot", "amazon-cloudwatch-observability", "aws-ebs-csi-driver", "aws-efs-csi-driver", "aws-fsx-csi-driver",
+    "aws-guardduty-agent", "aws-mountpoint-s3-csi-driver", "aws-network-flow-monitoring-agent",
+    "aws-secrets-store-csi-driver-provider", "cert-manager", "coredns", "eks-node-monitoring-agent",
+    "eks-pod-identity-agent", "external-dns", "fluent-bit", "kube-proxy", "kube-state-metrics", "metrics-server",
+    "prometheus-node-exporter", "snapshot-controller", "vpc-cni"})
 # IAM's limit on a role's name (IAM User Guide, "IAM and AWS STS quotas").
 IAM_ROLE_NAME_MAX = 64
 # What a node role needs for a node to join and pull images (Amazon EKS User Guide, "Amazon EKS node IAM role").
@@ -456,19 +465,6 @@ MEMORY_SUFFIXES = ("", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi
 def _suffix(value):
     match = re.match(r"^[0-9.]+([A-Za-z]*)$", str(value))
     return match.group(1) if match else None
-
-
-def _close(name, known):
-    """A known name one or two edits away (a typo), or None."""
-    def distance(a, b):
-        row = list(range(len(b) + 1))
-        for i, ca in enumerate(a, 1):
-            prev, row[0] = row[0], i
-            for j, cb in enumerate(b, 1):
-                prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-        return row[-1]
-    found = sorted((distance(name, k), k) for k in known if k != name)
-    return found[0][1] if found and found[0][0] <= 2 else None
 
 
 def _combinations(s):
@@ -491,10 +487,11 @@ def _combinations(s):
                               f"\"2Gi\"); {suffix} is not a byte unit (m is a thousandth: 20m is 0.02 bytes)")
     base = _mapping(s.get("platform_eks_addons_base"))
     for name in _mapping(s.get("platform_eks_addons_overrides")):
-        near = _close(name, base) if name not in base else None
+        # A new name close to one of ours is a typo, unless it is an add-on of its own (EFS's beside EBS's CSI driver).
+        near = difflib.get_close_matches(name, list(base), n=1, cutoff=0.8) if name not in set(base) | EKS_ADDONS else []
         if near:
             errors.append(f"platform_eks_addons_overrides.{name}: not an add-on of platform_eks_addons_base; did you "
-                          f"mean {near}? (a new name adds another managed add-on, which EKS refuses if it has none so "
+                          f"mean {near[0]}? (a new name adds another managed add-on, which EKS refuses if it has none so "
                           "named)")
     for name, group in _mapping(s.get("platform_node_groups")).items():
         group = _mapping(group)
@@ -515,8 +512,8 @@ def _combinations(s):
                           "use gp3")
     subnets = [(sub.get("cidr"), ipv4_network(sub.get("cidr"))) for sub in s.get("platform_private_subnets") or []
                if isinstance(sub, dict)]
-    most = sum(int(_mapping(_mapping(g).get("scaling")).get("max_size") or 0) for g in _mapping(s.get("platform_node_groups")).values()
-               if isinstance(_mapping(_mapping(g).get("scaling")).get("max_size"), int))
+    sizes = [_mapping(_mapping(g).get("scaling")).get("max_size") for g in _mapping(s.get("platform_node_groups")).values()]
+    most = sum(n for n in sizes if isinstance(n, int) and not isinstance(n, bool))
     if subnets and all(net for _cidr, net in subnets) and most:
         per_zone = -(-most // len(subnets)) * ADDRESSES_PER_NODE
         small = [cidr for cidr, net in subnets if net.num_addresses - AWS_RESERVED_ADDRESSES < per_zone]

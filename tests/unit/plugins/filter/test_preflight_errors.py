@@ -286,11 +286,13 @@ def test_an_inventory_cannot_lift_its_own_policy_only_add_to_it():
 
 
 def test_what_the_new_rules_let_through():
-    """render.yml sets platform_rendering; a new managed add-on far from every known name is an addition, not a typo;
+    """render.yml sets platform_rendering; a new managed add-on that EKS has (EFS's CSI driver, one letter from EBS's)
+    or far from every name of ours (a marketplace one) is an addition, not a typo;
     a group of NVIDIA nodes with its taint, gp2 without iops and throughput, and PullOnly for the registry pass."""
     gpu = {**GROUP, "ami_type": "AL2023_x86_64_NVIDIA", "taints": [{"key": "nvidia.com/gpu", "effect": "NO_SCHEDULE"}]}
     fine = broken(platform_render_dir="/tmp/r", platform_rendering=True,
-                  platform_eks_addons_base={"vpc-cni": {}}, platform_eks_addons_overrides={"aws-efs-csi-driver": {}},
+                  platform_eks_addons_base={"vpc-cni": {}, "aws-ebs-csi-driver": {}},
+                  platform_eks_addons_overrides={"aws-efs-csi-driver": {}, "datadog_operator": {}},
                   platform_node_groups={"general": {**GROUP, "disk": {**GROUP["disk"], "type": "gp2", "iops": None,
                                                                       "throughput": None}}, "gpu": gpu},
                   platform_node_role_policies=["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
