@@ -64,6 +64,11 @@ def owns_exactly(wanted, fields, live=None):
     return False
 
 
+def _keyed(items, key):
+    """The elements of an associative list whose key fields have `key`'s values."""
+    return [e for e in items or [] if isinstance(e, dict) and all(e.get(k) == v for k, v in key.items())]
+
+
 def _value_owned(value, fields, live=None):
     if isinstance(value, dict):
         if not value:  # an empty map is owned as a leaf
@@ -88,8 +93,7 @@ def _value_owned(value, fields, live=None):
                     key = json.loads(raw)
                 except ValueError:
                     return False
-                match = [e for e in value if isinstance(e, dict) and all(e.get(k) == v for k, v in key.items())]
-                element = [e for e in live or [] if isinstance(e, dict) and all(e.get(k) == v for k, v in key.items())]
+                match, element = _keyed(value, key), _keyed(live, key)
                 if len(match) != 1 or not owns_exactly(match[0], {k: v for k, v in element_fields.items() if k != "."},
                                                        element[0] if len(element) == 1 else None):
                     return False

@@ -14,7 +14,8 @@ description:
   - Reads the live objects of every kind among I(definitions) with one list request per kind (across namespaces,
     narrowed by the C(app.kubernetes.io/managed-by) label when every definition of the kind carries it), and
     returns which definitions a server-side apply by I(field_manager) would leave as they are. Those need no
-    request at all; P(triptrip.platform.k8s_objects#module) uses this to send only the others.
+    request at all. P(triptrip.platform.k8s_objects#module) reads the same way (the same code, in the controller's
+    process) to send only the others; this module is that read on its own, for a playbook's checks.
   - A definition is in sync when every value it sets is already in the live object, and the field manager's
     managedFields entry holds exactly the fields it sets (so the apply would neither remove a field the manager
     set before nor take over a field). Anything it cannot decide counts as out of sync.
