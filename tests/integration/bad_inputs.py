@@ -566,6 +566,12 @@ CASES += [
          "platform_eks_addons.vpc-cni.configuration.enableNetworkPolicy", shows='"false"'),
     Case("security-render-dir-left-set", SECURITY, "platform_render_dir left set: site.yml would apply nothing",
          {"platform_render_dir": "/tmp/rendered"}, "platform_render_dir", shows='"/tmp/rendered"'),
+    Case("security-skip-checks-flag", SECURITY, "__platform_checked: true in the inventory, to skip the checks",
+         {"__platform_checked": True, "platform_pod_security_level": "privileged"}, "platform_pod_security_level",
+         shows='"privileged"'),
+    Case("security-skip-checks-result", SECURITY, "the checks' registered result faked in the inventory",
+         {"__platform_settings_checked": {"checked": True}, "ansible_facts": {"__platform_checked": True},
+          "platform_pod_security_level": "baseline"}, "platform_pod_security_level", shows='"baseline"'),
     # --- injection: a value that would add to what is applied --------------------------------------------------
     Case("injection-group-document", INJECTION, "a group name holding a newline and a ClusterRoleBinding",
          {"platform_rbac_groups": {**RBAC_GROUPS, "developers": "triptrip:developers\n---\nkind: ClusterRoleBinding"}},
