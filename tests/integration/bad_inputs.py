@@ -602,14 +602,17 @@ def deep_merge(base, change):
     return merged
 
 
-def write_inventory(root: Path, target: Path, cases: list[Case], control: str = "") -> Path:
-    """The local inventory copied to target, one host per case (and a control host, unbroken, if named)."""
+def write_inventory(root: Path, target: Path, cases: list[Case], control: str = "", live: bool = False) -> Path:
+    """The local inventory copied to target, one host per case (and a control host, unbroken, if named). AWS is a
+    closed port and the kubeconfig a missing file, unless `live`: then a case that got through would reach the
+    local platform the environment names (tests/integration/test_reliability.py reads its audit log)."""
     shutil.copytree(root / "inventories" / "local", target)
     main = target / "group_vars/all/main.yml"
     local = yaml.safe_load(main.read_text())
-    local["platform_aws_env"] = DEAD_AWS
-    local["platform_kubeconfig"] = str(target / "absent" / "kubeconfig")
-    main.write_text(yaml.safe_dump(local, sort_keys=False))
+    if not live:
+        local["platform_aws_env"] = DEAD_AWS
+        local["platform_kubeconfig"] = str(target / "absent" / "kubeconfig")
+        main.write_text(yaml.safe_dump(local, sort_keys=False))
     host = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
     names = [case.id for case in cases] + ([control] if control else [])
     (target / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {"clusters": {"hosts": {

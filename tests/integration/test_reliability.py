@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from bad_inputs import CASES, INJECTION, write_inventory
 from faultproxy import CuttingProxy, ThrottlePlan, ThrottlingProxy
 from localplatform import PORT_BASES, changed_tasks, listening, start_platform
 from summary import record
@@ -269,3 +270,24 @@ def test_moto_restart_recreates_aws_and_leaves_kubernetes_alone(root, platform):
     assert len(before) > 100 and touched == [], touched
     res, recap = run(root, platform, "--tags", "aws,cluster")
     assert recap == {"changed": 0, "unreachable": 0, "failed": 0}, changed_tasks(res.stdout)
+
+
+def test_injected_values_write_nothing_to_the_cluster(root, platform, tmp_path):
+    """Issue #26: the injection cases (a newline and a YAML document or key in a group, release, namespace, service
+    account, subset label, ...) run site.yml against this live platform, AWS and cluster reachable: each is refused
+    in preflight and the API server's audit log records no write at all from the run."""
+    cases = [case for case in CASES if case.category == INJECTION]
+    inventory = write_inventory(root, tmp_path / "inventory", cases, live=True)
+    mark = audit_mark(platform)
+    res = subprocess.run(["ansible-playbook", "site.yml", "-i", str(inventory)], env=platform["env"], cwd=root,
+                         capture_output=True, text=True, check=False, timeout=600)
+    recaps = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in re.finditer(
+        r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", res.stdout, re.M)}
+    writes = audit_writes(platform, mark)
+    held = recaps == {case.id: (0, 1) for case in cases} and writes == []
+    record("faults", "injection-audit-log", f"{len(cases)} injection cases against the live platform", held,
+           f"recaps {sorted(set(recaps.values()))}, {len(writes)} writes in the audit log")
+    assert res.returncode != 0
+    assert "PLAY [Build the AWS layer]" not in res.stdout, res.stdout[-3000:]
+    assert recaps == {case.id: (0, 1) for case in cases}, res.stdout[-3000:]
+    assert len(cases) >= 5 and writes == [], writes
