@@ -33,6 +33,23 @@ def playbook(root, env, name, *args):
     return run_playbook(root, env, "production", CLUSTER, name, *args)
 
 
+def test_00_a_zone_the_region_does_not_offer_stops_the_network_before_any_change(root, moto):
+    """ap-northeast-1b is a name preflight accepts (a region and a letter), but AWS gives accounts made since 2012
+    only 1a, 1c and 1d (moto answers DescribeAvailabilityZones the same): the network role reads the zones before
+    it creates anything, and stops naming the zone and the ones offered."""
+    zones = {"platform_private_subnets": [{"az": f"ap-northeast-1{z}", "cidr": c} for z, c in
+                                          (("a", "10.0.0.0/19"), ("b", "10.0.32.0/19"), ("d", "10.0.64.0/19"))],
+             "platform_public_subnets": [{"az": f"ap-northeast-1{z}", "cidr": c} for z, c in
+                                         (("a", "10.0.96.0/22"), ("b", "10.0.100.0/22"), ("d", "10.0.104.0/22"))]}
+    res, recap = playbook(root, moto, "playbooks/aws.yml", "-e", json.dumps(zones))
+    assert recap["failed"] == 1 and recap["changed"] == 0, res.stdout[-4000:]
+    fatal = next(line for line in res.stdout.splitlines() if line.startswith("fatal: "))
+    assert "Check that the region offers every subnet's zone" in res.stdout.split(fatal)[0].rsplit("TASK [", 1)[1]
+    assert "ap-northeast-1b, which ap-northeast-1 does not offer" in fatal, fatal
+    assert "ap-northeast-1a, ap-northeast-1c, ap-northeast-1d" in fatal, fatal
+    assert MOTO.client("ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"] == []
+
+
 def test_01_converge_then_a_no_op(root, moto):
     res, recap = playbook(root, moto, "playbooks/aws.yml")
     assert recap["failed"] == 0, res.stdout[-4000:]
