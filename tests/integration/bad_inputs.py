@@ -566,6 +566,10 @@ CASES += [
          "platform_eks_addons.vpc-cni.configuration.enableNetworkPolicy", shows='"false"'),
     Case("security-render-dir-left-set", SECURITY, "platform_render_dir left set: site.yml would apply nothing",
          {"platform_render_dir": "/tmp/rendered"}, "platform_render_dir", shows='"/tmp/rendered"'),
+    Case("security-strict-list-emptied", SECURITY, "production's own inventory empties the strict environments "
+         "and opens the endpoint", {"platform_environment": "production", "platform_policy_strict_environments": [],
+                                    "platform_eks_endpoint_public_access": True},
+         "platform_eks_endpoint_public_access", shows="production must have a private endpoint only"),
     Case("security-skip-checks-flag", SECURITY, "__platform_checked: true in the inventory, to skip the checks",
          {"__platform_checked": True, "platform_pod_security_level": "privileged"}, "platform_pod_security_level",
          shows='"privileged"'),
