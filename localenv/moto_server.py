@@ -5,12 +5,12 @@
 
 Run as `python localenv/moto_server.py -H 127.0.0.1 -p PORT` (scripts/localenv does). Every patch below names
 the moto behaviour it corrects. Patches 1-9 and 13 are fields moto already receives and stores or answers wrongly.
-Patches 10-12 and 14 add APIs moto lacks where a playbook must run end to end here (upgrade.yml; the AWS layer's
-add-on order; access entries, which the local control plane's authenticator reads back from this server), each
-stored and answered as the EKS API reference describes, with EKS's errors. What moto lacks and no playbook needs
-end to end (encryption config association) stays unimplemented: our modules' unit tests cover it with botocore's
-Stubber, asserting the exact request parameters. Patch 15 points the local platform's cluster at the local
-kube-apiserver.
+Patches 10-12, 14 and 17 add APIs moto lacks where a playbook must run end to end here (upgrade.yml; the AWS
+layer's add-on order; access entries, which the local control plane's authenticator reads back from this server, and
+the access policies they may name), each stored and answered as the EKS API reference describes, with EKS's errors.
+What moto lacks and no playbook needs end to end (encryption config association) stays unimplemented: our modules'
+unit tests cover it with botocore's Stubber, asserting the exact request parameters. Patch 15 points the local
+platform's cluster at the local kube-apiserver.
 
 Patches (moto 5.2.5):
 1. create_cluster drops `accessConfig`, `deletionProtection` and `upgradePolicy`: stored and described.
@@ -48,8 +48,8 @@ Patches (moto 5.2.5):
     EKS's default username, tags through patch 8). Errors as EKS answers them: ResourceNotFoundException for a
     missing cluster, entry or association; ResourceInUseException for an entry that exists; InvalidRequestException
     on a cluster whose authentication mode is CONFIG_MAP; InvalidParameterException for a principal that is not an
-    IAM role or user ARN or does not exist in IAM, an access policy that is not an EKS cluster access policy, or a
-    namespace scope without namespaces.
+    IAM role or user ARN or does not exist in IAM, or a namespace scope without namespaces. (Which policies exist:
+    patch 17.)
 15. DescribeCluster (and create_cluster's answer) gives a made-up endpoint and certificate authority. With
     TRIPTRIP_EKS_LOCAL_CLUSTER, TRIPTRIP_EKS_LOCAL_ENDPOINT and TRIPTRIP_EKS_LOCAL_CA_FILE set in this server's
     environment (read at create and describe time), the cluster of that name is described with that endpoint and,
@@ -58,6 +58,12 @@ Patches (moto 5.2.5):
 16. moto takes the region from the first `.<region>.amazonaws.com` anywhere in the URL, so an access entry path that
     holds an IAM Identity Center role's ARN (`role/aws-reserved/sso.amazonaws.com/...`) gives a bogus region and
     HTTP 500: EKS calls read the region from the URL's host only (then the signature's scope, as moto does).
+17. ListAccessPolicies is missing (HTTP 404), and patch 14 took any `AmazonEKS*` name for an access policy, so a
+    misspelt policy (AmazonEKSClusterAdminPolcy) was associated here and refused only by EKS. ListAccessPolicies
+    answers the EKS cluster access policies AWS documents (ACCESS_POLICIES, names; each ARN in the region's
+    partition), sorted by name and paged with maxResults and nextToken; AssociateAccessPolicy refuses any other
+    policy ARN (another partition, a region or account in it, a name not in the list) with
+    ResourceNotFoundException "The specified policyArn could not be found.", as EKS answers.
 """
 
 from __future__ import annotations
@@ -81,7 +87,7 @@ from moto.eks.exceptions import (InvalidParameterException, InvalidRequestExcept
 from moto.ec2 import utils as ec2_utils
 from moto.iam.models import iam_backends
 from moto.kms import models as kms_models
-from moto.utilities.utils import PARTITION_NAMES
+from moto.utilities.utils import PARTITION_NAMES, get_partition
 
 EKSResponse = eks_responses.EKSResponse
 EKSBackend = eks_models.EKSBackend
@@ -427,9 +433,24 @@ def describe_update(self):  # patch 12
 
 
 # Patch 14: access entries. A principal is an IAM role or user ARN (a role may have a path); its name is the last
-# segment. EKS cluster access policies are AWS's, all named AmazonEKS*.
+# segment.
 _PRINCIPAL = re.compile(r"^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):(role|user)/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
-_ACCESS_POLICY = re.compile(r"^arn:aws(?:-[a-z]+)*:eks::aws:cluster-access-policy/AmazonEKS[A-Za-z0-9]+$")
+# Patch 17: the EKS cluster access policies, by name, as AWS lists them (Amazon EKS User Guide, "Review access policy
+# permissions", and what `aws eks list-access-policies` answers). EKS owns them (account `aws`, no region); a name
+# AWS adds later is added here.
+ACCESS_POLICIES = (
+    "AIDevOpsAgentAccessPolicy", "AmazonAIOpsAssistantPolicy", "AmazonARCRegionSwitchScalingPolicy",
+    "AmazonEKSACKPolicy", "AmazonEKSAdminPolicy", "AmazonEKSAdminViewPolicy", "AmazonEKSArgoCDClusterPolicy",
+    "AmazonEKSArgoCDPolicy", "AmazonEKSAutoNodePolicy", "AmazonEKSBlockStorageClusterPolicy",
+    "AmazonEKSBlockStoragePolicy", "AmazonEKSClusterAdminPolicy", "AmazonEKSComputeClusterPolicy",
+    "AmazonEKSComputePolicy", "AmazonEKSEditPolicy", "AmazonEKSEventPolicy", "AmazonEKSHybridPolicy",
+    "AmazonEKSKROPolicy", "AmazonEKSLoadBalancingClusterPolicy", "AmazonEKSLoadBalancingPolicy",
+    "AmazonEKSNetworkingClusterPolicy", "AmazonEKSNetworkingPolicy", "AmazonEKSPodIdentityPolicy",
+    "AmazonEKSSecretAdminPolicy", "AmazonEKSSecretReaderPolicy", "AmazonEKSViewPolicy", "AmazonEMRJobPolicy",
+    "AmazonSagemakerHyperpodClusterPolicy", "AmazonSagemakerHyperpodControllerPolicy",
+    "AmazonSagemakerHyperpodSpacePolicy", "AmazonSagemakerHyperpodSpaceTemplatePolicy",
+    "AmazonSagemakerHyperpodSystemNamespacePolicy", "AmazonSagemakerHyperpodUserClusterPolicy",
+)
 _ACCESS_ENTRY_TYPES = ("STANDARD", "EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "EC2", "HYBRID_LINUX", "HYPERPOD_LINUX")
 
 
@@ -532,9 +553,8 @@ def associate_access_policy(self):  # patch 14
     cluster = _access_cluster(self)
     entry = _entry_of(self, cluster)
     policy, scope = self._get_param("policyArn"), self._get_param("accessScope") or {}
-    if not _ACCESS_POLICY.match(policy or ""):
-        raise InvalidParameterException(message=f"The specified policyArn is invalid: {policy} is not an Amazon EKS "
-                                                f"cluster access policy.")
+    if policy not in _access_policies(self):  # patch 17
+        raise ResourceNotFoundException(clusterName=cluster.name, message="The specified policyArn could not be found.")
     if scope.get("type") not in ("cluster", "namespace"):
         raise InvalidParameterException(message=f"The specified accessScope type is invalid: {scope.get('type')}")
     namespaces = list(scope.get("namespaces") or []) if scope["type"] == "namespace" else []
@@ -567,6 +587,19 @@ def list_associated_access_policies(self):  # patch 14
     page, token = _page(self, policies)
     return ActionResult({"clusterName": cluster.name, "principalArn": entry["principalArn"],
                          "associatedAccessPolicies": [policies[arn] for arn in page],
+                         **({"nextToken": token} if token else {})})
+
+
+def _access_policies(self):  # patch 17
+    """{ARN: name} of the EKS cluster access policies, in the partition of the request's region."""
+    partition = get_partition(self.region)
+    return {f"arn:{partition}:eks::aws:cluster-access-policy/{name}": name for name in ACCESS_POLICIES}
+
+
+def list_access_policies(self):  # patch 17
+    policies = {name: arn for arn, name in _access_policies(self).items()}
+    page, token = _page(self, policies)
+    return ActionResult({"accessPolicies": [{"name": name, "arn": policies[name]} for name in page],
                          **({"nextToken": token} if token else {})})
 
 
@@ -617,6 +650,8 @@ def apply():
     for path in ("{0}/clusters/(?P<name>[^/]+)/access-entries$",
                  "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$"):
         eks_urls.url_paths[path] = eks_urls.response.dispatch
+    EKSResponse.list_access_policies = list_access_policies  # patch 17
+    eks_urls.url_paths["{0}/access-policies$"] = eks_urls.response.dispatch
     EKSResponse.describe_cluster = describe_cluster  # patch 15
     EKSResponse.get_region_from_url = get_region_from_url  # patch 16
     # patch 13: the shared prefix table moto's tag backend reads (the same dict object, changed in place).

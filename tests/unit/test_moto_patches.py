@@ -321,7 +321,7 @@ def test_access_policies_are_associated_replaced_listed_and_disassociated(eks):
         clusterName="c", principalArn=role)["associatedAccessPolicies"]] == [EDIT]
     assert error_code(eks.disassociate_access_policy, clusterName="c", principalArn=role,
                       policyArn=VIEW) == "ResourceNotFoundException"
-    # Any AmazonEKS* cluster access policy is accepted.
+    # Any cluster access policy EKS lists is accepted (patch 17).
     eks.associate_access_policy(clusterName="c", principalArn=other, accessScope={"type": "cluster"},
                                 policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy")
 
@@ -365,14 +365,60 @@ def test_access_entry_errors_are_eks_errors(eks):
                       f"arn:aws:iam::{ACCOUNT}:user/missing", "arn:aws:iam::210987654321:role/r"):
         assert error_code(eks.create_access_entry, clusterName="c", principalArn=principal) == \
             "InvalidParameterException", principal
-    # Not an EKS cluster access policy, or a namespace scope without namespaces.
-    for policy in ("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:eks::aws:cluster-access-policy/Admin",
-                   f"arn:aws:eks::{ACCOUNT}:cluster-access-policy/AmazonEKSViewPolicy"):
-        assert error_code(eks.associate_access_policy, clusterName="c", principalArn=role, policyArn=policy,
-                          accessScope={"type": "cluster"}) == "InvalidParameterException", policy
+    # A namespace scope without namespaces (an access policy that does not exist: patch 17).
     for scope in ({"type": "namespace"}, {"type": "namespace", "namespaces": []}):
         assert error_code(eks.associate_access_policy, clusterName="c", principalArn=role, policyArn=EDIT,
                           accessScope=scope) == "InvalidParameterException", scope
+    assert eks.list_associated_access_policies(clusterName="c", principalArn=role)["associatedAccessPolicies"] == []
+
+
+# Patch 17: ListAccessPolicies, and AssociateAccessPolicy refuses a policy it does not list, as EKS does.
+ADMIN_TYPO = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolcy"
+
+
+def list_all_access_policies(eks, **page):
+    """Every page of ListAccessPolicies, as (names, number of pages)."""
+    names, pages, request = [], 0, dict(page)
+    while True:
+        answer = eks.list_access_policies(**request)
+        pages += 1
+        names += [p["name"] for p in answer["accessPolicies"]]
+        assert all(p["arn"] == f"arn:aws:eks::aws:cluster-access-policy/{p['name']}" for p in answer["accessPolicies"])
+        if "nextToken" not in answer:
+            return names, pages
+        request["nextToken"] = answer["nextToken"]
+
+
+def test_access_policies_are_listed_by_name_and_paged(eks, patches):
+    names, pages = list_all_access_policies(eks)
+    assert pages == 1 and names == sorted(patches.ACCESS_POLICIES)
+    for name in ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy",
+                 "AmazonEKSAdminViewPolicy", "AmazonAIOpsAssistantPolicy"):
+        assert name in names, name
+    assert list_all_access_policies(eks, maxResults=10) == (names, -(-len(names) // 10))
+    # A listed policy that is not named AmazonEKS* is associated like any other.
+    api_cluster(eks)
+    role = iam_role("r")
+    eks.create_access_entry(clusterName="c", principalArn=role)
+    eks.associate_access_policy(clusterName="c", principalArn=role, accessScope={"type": "cluster"},
+                                policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonAIOpsAssistantPolicy")
+
+
+def test_an_access_policy_that_does_not_exist_is_not_found(eks):
+    api_cluster(eks)
+    role = iam_role("r")
+    eks.create_access_entry(clusterName="c", principalArn=role)
+    # A misspelt name, another AWS policy kind, a region, an account, a colon short (what EKS answers for each).
+    for policy in (ADMIN_TYPO, "arn:aws:iam::aws:policy/AdministratorAccess",
+                   "arn:aws:eks::aws:cluster-access-policy/Admin",
+                   "arn:aws:eks:ap-northeast-1:aws:cluster-access-policy/AmazonEKSViewPolicy",
+                   f"arn:aws:eks::{ACCOUNT}:cluster-access-policy/AmazonEKSViewPolicy",
+                   "arn:aws:eks:aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"):
+        with pytest.raises(ClientError) as err:
+            eks.associate_access_policy(clusterName="c", principalArn=role, policyArn=policy,
+                                        accessScope={"type": "cluster"})
+        assert err.value.response["Error"]["Code"] == "ResourceNotFoundException", policy
+        assert err.value.response["Error"]["Message"] == "The specified policyArn could not be found.", policy
     assert eks.list_associated_access_policies(clusterName="c", principalArn=role)["associatedAccessPolicies"] == []
 
 
@@ -552,6 +598,21 @@ def test_an_identity_center_role_path_does_not_confuse_the_region(moto_server):
     assert eks.describe_access_entry(clusterName="sso", principalArn=sso)["accessEntry"]["principalArn"] == sso
     assert [p["policyArn"] for p in eks.list_associated_access_policies(
         clusterName="sso", principalArn=sso)["associatedAccessPolicies"]] == [EDIT]
+
+
+def test_the_moto_server_lists_access_policies_and_refuses_a_misspelt_one(moto_server):
+    """Patch 17 over HTTP, as the eks_access_entry module calls it (GET /access-policies is routed)."""
+    eks = server_client("eks", moto_server)
+    names, _pages = list_all_access_policies(eks, maxResults=5)
+    assert "AmazonEKSClusterAdminPolicy" in names and "AmazonEKSClusterAdminPolcy" not in names
+    role = server_client("iam", moto_server).create_role(RoleName="typo", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    eks.create_cluster(name="typo", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1"]},
+                       accessConfig={"authenticationMode": "API"})
+    eks.create_access_entry(clusterName="typo", principalArn=role)
+    with pytest.raises(ClientError, match="ResourceNotFoundException.*The specified policyArn could not be found"):
+        eks.associate_access_policy(clusterName="typo", principalArn=role, policyArn=ADMIN_TYPO,
+                                    accessScope={"type": "cluster"})
+    eks.associate_access_policy(clusterName="typo", principalArn=role, policyArn=ADMIN, accessScope={"type": "cluster"})
 
 
 def test_the_moto_server_describes_the_local_cluster_with_the_local_endpoint(moto_server):
