@@ -19,6 +19,7 @@ from ansible_collections.triptrip.platform.plugins.filter.nvidia_node_groups imp
 from ansible_collections.triptrip.platform.plugins.filter.policy_errors import is_strict
 from ansible_collections.triptrip.platform.plugins.filter.subnet_errors import ipv4_network, subnet_errors
 from ansible_collections.triptrip.platform.plugins.module_utils.capacity import parse_quantity
+from ansible_collections.triptrip.platform.plugins.module_utils.eks_access_policies import closest_policy, policy_name
 
 DOCUMENTATION = r"""
 ---
@@ -34,8 +35,9 @@ description:
     filters), in the order a reader would fix them. The names and the region, account and KMS key. The network
     (CIDRs, zones, egress; C(subnet_errors), C(network_errors)). Secrets and namespaces. Pod Security exceptions,
     quotas and the LimitRange. Service accounts, node groups (C(node_group_errors)), the StorageClass, IRSA roles
-    and managed add-ons. Access to the cluster (C(eks_access_errors)). The add-ons (C(addon_errors)) and their
-    chart source. The workloads and who deploys them. The flow catalog (C(network_flows_errors)). The delivery path
+    and managed add-ons. Access to the cluster (C(eks_access_errors)), and an access policy whose name is close to
+    one EKS documents but is not one (C(AmazonEKSClusterAdminPolcy)), with the policy probably meant. The add-ons
+    (C(addon_errors)) and their chart source. The workloads and who deploys them. The flow catalog (C(network_flows_errors)). The delivery path
     (ECR repositories and the CI roles' subjects). Then combinations each valid alone (IAM role names from the
     cluster's, quota units, a misspelt managed add-on, subnets too small for the node groups, Spot, GPU and gp2
     groups, the node role's policies) and settings that would switch off the platform's security (system groups,
@@ -311,6 +313,16 @@ def _access(s):
             errors.append(f"platform_eks_access_entries[{index}]={_json(entry)}: each access_policies[].policy_arn "
                           "must be an EKS access policy (arn:aws:eks::aws:cluster-access-policy/...) and "
                           "access_scope.type cluster or namespace")
+        # Only a near miss of a known name is refused here: a name unlike any may be a policy AWS added after the
+        # list, which eks_access_entry checks against ListAccessPolicies before any change.
+        for number, policy in enumerate(policies):
+            name = policy_name(policy.get("policy_arn"))
+            near = closest_policy(name)
+            if near:
+                errors.append(f"platform_eks_access_entries[{index}].access_policies[{number}].policy_arn="
+                              f"{_json(policy.get('policy_arn'))}: {name} is not an EKS access policy; did you mean "
+                              f"{near}? (EKS would refuse the association once the cluster is built; a policy AWS "
+                              "has added since is added to plugins/module_utils/eks_access_policies.py)")
     return errors
 
 

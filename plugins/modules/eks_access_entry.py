@@ -22,6 +22,10 @@ description:
   - The I(type) of an entry cannot change; a different one fails, naming I(type), before any change.
   - Access scopes are checked before any AWS call - a C(namespace) scope needs I(namespaces), a C(cluster) scope
     takes none.
+  - When I(access_policies) are given, every I(policy_arn) is checked against the access policies EKS offers
+    (C(ListAccessPolicies)) before any change, in check mode too; one EKS does not offer (a misspelt name, another
+    partition) fails, naming C(access_policies[i].policy_arn) and its value, with the offered policy probably meant.
+    The module trusts the API rather than a list of its own, so a policy AWS added later works.
   - Supports check mode and diff. Calls retry with jittered backoff on throttling (C(ThrottlingException)).
 author:
   - TripTrip Platform Team (@triptrip)
@@ -67,7 +71,9 @@ options:
     elements: dict
     suboptions:
       policy_arn:
-        description: ARN of the access policy, as C(arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy).
+        description:
+          - ARN of the access policy, as C(arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy).
+          - One of those C(aws eks list-access-policies) lists; checked before any change.
         type: str
         required: true
       access_scope:
@@ -95,6 +101,9 @@ options:
     description: Remove tags not in I(tags) (tags whose key starts with C(aws:) are never removed).
     type: bool
     default: true
+notes:
+  - The principal that runs the module needs C(eks:ListAccessPolicies) besides the access entry calls, when
+    I(access_policies) are given.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -181,6 +190,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client, snake, update_tags
+from ansible_collections.triptrip.platform.plugins.module_utils.eks_access_policies import closest_policy, policy_name
 from ansible_collections.triptrip.platform.plugins.module_utils.errors import describe_or_none
 from ansible_collections.triptrip.platform.plugins.module_utils.tagging import tag_changes, tags_after, wanted_tags
 
@@ -204,6 +214,32 @@ def validate(params):
             return (f"access_policies[{i}].policy_arn: {policy['policy_arn']} is already listed at "
                     f"access_policies[{seen[policy['policy_arn']]}]; an entry has one scope per policy")
         seen[policy["policy_arn"]] = i
+    return None
+
+
+def offered_policies(client):
+    """The ARNs of the access policies EKS offers (ListAccessPolicies, every page)."""
+    arns, request = set(), {}
+    while True:
+        response = client.list_access_policies(aws_retry=True, **request)
+        arns.update(p["arn"] for p in response.get("accessPolicies") or [] if p.get("arn"))
+        if not response.get("nextToken"):
+            return arns
+        request["nextToken"] = response["nextToken"]
+
+
+def unoffered(params, offered):
+    """Why an access policy cannot be associated (EKS does not offer it), with the offered one probably meant, or
+    None."""
+    by_name = {policy_name(arn): arn for arn in offered if policy_name(arn)}
+    for i, policy in enumerate(params.get("access_policies") or []):
+        arn = policy["policy_arn"]
+        if arn in offered:
+            continue
+        name = policy_name(arn) or str(arn).rsplit("/", 1)[-1]
+        near = name if name in by_name else closest_policy(name, frozenset(by_name))
+        hint = f"; did you mean {by_name[near]}?" if near else ""
+        return f"access_policies[{i}].policy_arn={arn}: not an access policy EKS offers (ListAccessPolicies){hint}"
     return None
 
 
@@ -333,6 +369,11 @@ def main():
             module.fail_json(msg=f"{label}: {refusal}")
     client = eks_client(module)
     try:
+        if params["state"] == "present" and params.get("access_policies"):
+            # The API's list, not module_utils/eks_access_policies.py: a policy AWS adds after that list still works.
+            refusal = unoffered(params, offered_policies(client))
+            if refusal:
+                module.fail_json(msg=f"{label}: {refusal}")
         entry = describe_entry(client, cluster_name, principal)
 
         if params["state"] == "absent":

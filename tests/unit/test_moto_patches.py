@@ -500,6 +500,24 @@ def test_the_eks_access_entry_module_runs_against_the_patched_moto(eks, access_e
     assert not access_entry_module({"principal_arn": role, "state": "absent"})[0]["changed"]
 
 
+def test_the_module_refuses_a_misspelt_policy_on_the_patched_moto_before_any_change(eks, access_entry_module):
+    api_cluster(eks)
+    role = iam_role("triptrip-developers")
+    result, failed = access_entry_module({"principal_arn": role, "access_policies": [
+        {"policy_arn": VIEW, "access_scope": {"type": "cluster"}},
+        {"policy_arn": ADMIN_TYPO, "access_scope": {"type": "cluster"}}]})
+    assert failed and f"access_policies[1].policy_arn={ADMIN_TYPO}" in result["msg"], result
+    assert f"did you mean {ADMIN}?" in result["msg"]
+    assert eks.list_access_entries(clusterName="c")["accessEntries"] == []  # nothing created
+
+
+def test_moto_lists_the_access_policies_the_collection_knows(patches):
+    """Both lists are AWS's documented one: the preflight's typo hint and the local EKS agree on what exists."""
+    from ansible_collections.triptrip.platform.plugins.module_utils.eks_access_policies import ACCESS_POLICY_NAMES
+
+    assert set(patches.ACCESS_POLICIES) == ACCESS_POLICY_NAMES and len(patches.ACCESS_POLICIES) == len(ACCESS_POLICY_NAMES)
+
+
 # Patch 15: the local platform's cluster is described with the local kube-apiserver's endpoint and CA.
 PEM = b"-----BEGIN CERTIFICATE-----\nMIIBlocal\n-----END CERTIFICATE-----\n"
 

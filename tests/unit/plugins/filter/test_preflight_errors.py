@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.triptrip.platform.plugins.filter.policy_errors import policy_errors
 from ansible_collections.triptrip.platform.plugins.filter.preflight_errors import preflight_errors
+from ansible_collections.triptrip.platform.plugins.module_utils.eks_access_policies import ACCESS_POLICY_NAMES
 
 ROOT = Path(__file__).resolve().parents[4]
 PATHS = {"irsa_policies_dir": str(ROOT / "roles/aws_irsa/templates/policies"), "charts_dir": str(ROOT / "charts")}
@@ -136,6 +137,22 @@ VALUE_CASES = [
         {"policy_arn": "arn:aws:iam::aws:policy/Admin", "access_scope": {"type": "cluster"}}]}]},
      "platform_eks_access_entries[0]="),
     ("access-mode", {"platform_eks_api_access": "public"}, "platform_eks_api_access='public'"),
+    # A misspelt access policy EKS would refuse, with the one probably meant (issue #26).
+    ("access-policy-misspelt", {"platform_eks_access_entries": [{"role_name": "x", "access_policies": [
+        {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolcy",
+         "access_scope": {"type": "cluster"}}]}]},
+     'platform_eks_access_entries[0].access_policies[0].policy_arn="arn:aws:eks::aws:cluster-access-policy/'
+     'AmazonEKSClusterAdminPolcy": AmazonEKSClusterAdminPolcy is not an EKS access policy; did you mean '
+     "AmazonEKSClusterAdminPolicy?"),
+    ("access-policy-wrong-case", {"platform_eks_access_entries": [{"role_name": "x", "access_policies": [
+        {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+         "access_scope": {"type": "cluster"}}]}, {"role_name": "y", "access_policies": [
+             {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+              "access_scope": {"type": "cluster"}},
+             {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEksViewPolicy",
+              "access_scope": {"type": "namespace", "namespaces": ["triptrip-api"]}}]}]},
+     "platform_eks_access_entries[1].access_policies[1].policy_arn=\"arn:aws:eks::aws:cluster-access-policy/"
+     "AmazonEksViewPolicy\": AmazonEksViewPolicy is not an EKS access policy; did you mean AmazonEKSViewPolicy?"),
     ("nvidia-without-group", {"addon_nvidia_device_plugin_enabled": True},
      "addon_nvidia_device_plugin_enabled is true, but no node group"),
     ("chart-source-oci", {"platform_addons_chart_source": "oci", "platform_addons_chart_oci_registry": "registry"},
@@ -283,6 +300,16 @@ def test_an_inventory_cannot_lift_its_own_policy_only_add_to_it():
     assert policy_errors(broken(**dev), today=TODAY) == []
     held = policy_errors(broken(**dev, platform_policy_strict_environments=["development"]), today=TODAY)
     assert any("development must have a private endpoint only" in e for e in held), held
+
+
+def test_every_documented_access_policy_and_a_name_unlike_any_pass():
+    """Every name of the collection's list passes, in any partition; so does a name far from all of them (a policy AWS
+    may have added since: eks_access_entry checks it against ListAccessPolicies before any change)."""
+    names = sorted(ACCESS_POLICY_NAMES) + ["DatadogClusterAgentAccess"]
+    entries = [{"role_name": "platform-admins", "access_policies": [
+        {"policy_arn": f"arn:{partition}:eks::aws:cluster-access-policy/{name}", "access_scope": {"type": "cluster"}}
+        for name in names]} for partition in ("aws", "aws-cn")]
+    assert preflight_errors(broken(platform_eks_access_entries=entries), **PATHS) == []
 
 
 def test_what_the_new_rules_let_through():

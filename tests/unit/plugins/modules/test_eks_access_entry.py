@@ -1,5 +1,6 @@
-"""triptrip.platform.eks_access_entry against botocore's Stubber (moto has no access entry API): the exact
-requests it sends, none when nothing differs, scope validation before any call, check mode and deletion."""
+"""triptrip.platform.eks_access_entry against botocore's Stubber: the exact requests it sends, none when nothing
+differs, scope validation before any call, the access policies checked against ListAccessPolicies before any change,
+check mode and deletion."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ CLUSTER_NAME = "triptrip-production"
 PRINCIPAL = "arn:aws:iam::123456789012:role/triptrip-platform-admin"
 ENTRY_ARN = ("arn:aws:eks:ap-northeast-1:123456789012:access-entry/triptrip-production/role/123456789012/"
              "triptrip-platform-admin/1a2b3c4d")
+PREFIX = "arn:aws:eks::aws:cluster-access-policy/"
 ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 EDIT = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
 VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
@@ -34,6 +36,17 @@ def entry(**changes):
     described = copy.deepcopy(ENTRY)
     described.update(changes)
     return {"accessEntry": described}
+
+
+def offered(stubber, *pages):
+    """ListAccessPolicies answers: one page per tuple of ARNs (ADMIN, EDIT, VIEW and two more by default)."""
+    pages = pages or ((ADMIN, EDIT, VIEW, f"{PREFIX}AmazonEKSAdminPolicy", f"{PREFIX}AmazonEKSAdminViewPolicy"),)
+    for number, arns in enumerate(pages):
+        answer = {"accessPolicies": [{"name": arn.rsplit("/", 1)[1], "arn": arn} for arn in arns]}
+        request = {"nextToken": f"page-{number}"} if number else {}
+        if number + 1 < len(pages):
+            answer["nextToken"] = f"page-{number + 1}"
+        stubber.add_response("list_access_policies", answer, request)
 
 
 def describe(stubber, response=None):
@@ -73,6 +86,7 @@ def run(run_module, eks, args=None, check=False):
 
 def test_create_with_a_cluster_scoped_admin_policy(run_module, eks):
     _client, stubber = eks
+    offered(stubber)
     describe(stubber)
     stubber.add_response("create_access_entry", entry(), {
         **KEY, "type": "STANDARD", "tags": {"Environment": "production"}})
@@ -99,6 +113,7 @@ def test_create_with_groups_and_username(run_module, eks):
 
 def test_rerun_makes_only_read_calls(run_module, eks):
     _client, stubber = eks
+    offered(stubber)
     describe(stubber, entry())
     listed(stubber, (ADMIN, {"type": "cluster", "namespaces": []}))
     result, failed = run(run_module, eks)
@@ -117,6 +132,7 @@ def test_unmanaged_policies_are_not_even_read(run_module, eks):
 
 def test_namespace_list_change_reassociates_with_the_new_scope(run_module, eks):
     _client, stubber = eks
+    offered(stubber)
     describe(stubber, entry())
     listed(stubber, (ADMIN, {"type": "cluster"}), (EDIT, {"type": "namespace", "namespaces": ["search", "booking"]}))
     associate(stubber, EDIT, {"type": "namespace", "namespaces": ["booking", "search", "payments"]})
@@ -135,6 +151,7 @@ def test_namespace_list_change_reassociates_with_the_new_scope(run_module, eks):
 
 def test_same_namespaces_in_another_order_make_no_call(run_module, eks):
     _client, stubber = eks
+    offered(stubber)
     describe(stubber, entry())
     listed(stubber, (EDIT, {"type": "namespace", "namespaces": ["search", "booking"]}))
     result, failed = run(run_module, eks, {"access_policies": [
@@ -145,6 +162,7 @@ def test_same_namespaces_in_another_order_make_no_call(run_module, eks):
 
 def test_cluster_scope_narrowed_to_namespaces(run_module, eks):
     _client, stubber = eks
+    offered(stubber)
     describe(stubber, entry())
     listed(stubber, (ADMIN, {"type": "cluster"}))
     associate(stubber, ADMIN, {"type": "namespace", "namespaces": ["booking"]})
@@ -155,6 +173,7 @@ def test_cluster_scope_narrowed_to_namespaces(run_module, eks):
 
 def test_group_change_updates_the_entry(run_module, eks):
     _client, stubber = eks
+    offered(stubber)
     describe(stubber, entry(kubernetesGroups=["viewers"]))
     listed(stubber, (ADMIN, {"type": "cluster"}))
     stubber.add_response("update_access_entry", entry(kubernetesGroups=["ops", "viewers"]),
@@ -184,6 +203,7 @@ def test_same_groups_in_another_order_make_no_call(run_module, eks):
 
 def test_extra_policy_is_disassociated_after_the_associations(run_module, eks):
     _client, stubber = eks
+    offered(stubber)
     describe(stubber, entry())
     listed(stubber, (VIEW, {"type": "cluster"}), (EDIT, {"type": "namespace", "namespaces": ["booking"]}))
     associate(stubber, ADMIN, {"type": "cluster"})
@@ -198,6 +218,7 @@ def test_extra_policy_is_disassociated_after_the_associations(run_module, eks):
 
 def test_extra_policy_is_kept_without_purge(run_module, eks):
     _client, stubber = eks
+    offered(stubber)
     describe(stubber, entry())
     listed(stubber, (ADMIN, {"type": "cluster"}), (VIEW, {"type": "cluster"}))
     result, failed = run(run_module, eks, {"purge_access_policies": False})
@@ -216,6 +237,7 @@ def test_tags_are_added_and_purged_on_the_entry_arn(run_module, eks):
 
 def test_type_cannot_change(run_module, eks):
     _client, stubber = eks
+    offered(stubber)
     describe(stubber, entry(type="EC2_LINUX"))
     result, failed = run(run_module, eks)
     assert failed, result
@@ -238,6 +260,7 @@ def test_bad_scopes_fail_before_any_call(run_module, eks, policies, words):
 
 def test_check_mode_create_makes_no_write_call(run_module, eks):
     _client, stubber = eks
+    offered(stubber)
     describe(stubber)
     result, failed = run(run_module, eks, check=True)
     assert not failed, result
@@ -249,6 +272,7 @@ def test_check_mode_create_makes_no_write_call(run_module, eks):
 
 def test_check_mode_update_makes_no_write_call_and_reports_the_diff(run_module, eks):
     _client, stubber = eks
+    offered(stubber)
     describe(stubber, entry(kubernetesGroups=["viewers"], tags={}))
     listed(stubber, (VIEW, {"type": "cluster"}))
     result, failed = run(run_module, eks, {"kubernetes_groups": []}, check=True)
@@ -260,6 +284,7 @@ def test_check_mode_update_makes_no_write_call_and_reports_the_diff(run_module, 
 
 def test_throttling_is_retried(run_module, eks, monkeypatch):
     _client, stubber = eks
+    offered(stubber)
     monkeypatch.setattr("time.sleep", lambda _s: None)
     stubber.add_client_error("describe_access_entry", service_error_code="ThrottlingException", http_status_code=400)
     describe(stubber, entry())
@@ -290,3 +315,61 @@ def test_delete_in_check_mode_makes_no_call(run_module, eks):
     describe(stubber, entry())
     result, failed = run(run_module, eks, {"state": "absent"}, check=True)
     assert not failed and result["changed"] is True, result
+
+
+# Access policies are checked against ListAccessPolicies before any change: EKS's list, not one of ours.
+TYPO = f"{PREFIX}AmazonEKSClusterAdminPolcy"
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["apply", "check-mode"])
+def test_a_misspelt_policy_fails_before_any_change_naming_it_and_the_one_meant(run_module, eks, check):
+    _client, stubber = eks
+    offered(stubber)  # the only call: no describe, no create, no associate
+    result, failed = run(run_module, eks, {"access_policies": [{"policy_arn": TYPO, "access_scope": {"type": "cluster"}}]},
+                         check=check)
+    assert failed, result
+    assert f"access_policies[0].policy_arn={TYPO}: not an access policy EKS offers" in result["msg"]
+    assert result["msg"].endswith(f"did you mean {ADMIN}?"), result["msg"]
+
+
+def test_the_policy_at_fault_is_named_by_its_index_and_another_partition_gets_the_offered_arn(run_module, eks):
+    _client, stubber = eks
+    offered(stubber)
+    china = "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+    result, failed = run(run_module, eks, {"access_policies": [
+        {"policy_arn": ADMIN, "access_scope": {"type": "cluster"}},
+        {"policy_arn": china, "access_scope": {"type": "cluster"}}]})
+    assert failed, result
+    assert f"access_policies[1].policy_arn={china}: not an access policy EKS offers" in result["msg"]
+    assert f"did you mean {VIEW}?" in result["msg"]
+
+
+def test_a_name_unlike_any_offered_fails_without_a_guess(run_module, eks):
+    _client, stubber = eks
+    offered(stubber)
+    other = f"{PREFIX}DatadogClusterAgentAccess"
+    result, failed = run(run_module, eks, {"access_policies": [{"policy_arn": other, "access_scope": {"type": "cluster"}}]})
+    assert failed and result["msg"].endswith("not an access policy EKS offers (ListAccessPolicies)"), result
+
+
+def test_a_policy_newer_than_the_collections_list_is_associated(run_module, eks):
+    """The module trusts the API: a policy EKS offers that module_utils/eks_access_policies.py does not know."""
+    _client, stubber = eks
+    newer = f"{PREFIX}AmazonEKSQuantumSchedulerPolicy"
+    offered(stubber, (ADMIN, VIEW), (newer,))  # two pages: the second asked with the first's nextToken
+    describe(stubber)
+    stubber.add_response("create_access_entry", entry(), {**KEY, "type": "STANDARD", "tags": {"Environment": "production"}})
+    associate(stubber, newer, {"type": "cluster"})
+    result, failed = run(run_module, eks, {"access_policies": [{"policy_arn": newer, "access_scope": {"type": "cluster"}}]})
+    assert not failed, result
+    assert [p["policy_arn"] for p in result["access_policies"]] == [newer]
+
+
+def test_an_empty_policy_list_reads_no_access_policies(run_module, eks):
+    _client, stubber = eks
+    describe(stubber, entry())
+    listed(stubber, (VIEW, {"type": "cluster"}))
+    stubber.add_response("disassociate_access_policy", {}, {**KEY, "policyArn": VIEW})
+    result, failed = run(run_module, eks, {"access_policies": []})
+    assert not failed and result["changed"] is True, result
+    assert result["access_policies"] == []
