@@ -10,6 +10,8 @@ import json
 import re
 
 from ansible_collections.triptrip.platform.plugins.module_utils.capacity import parse_quantity
+from ansible_collections.triptrip.platform.plugins.module_utils.eks_access_policies import (CLUSTER_ADMIN_POLICY,
+                                                                                            policy_name)
 
 DOCUMENTATION = r"""
 ---
@@ -20,7 +22,9 @@ description:
   - Takes the platform's settings by variable name and returns one sentence per breach, each naming the variable, its
     value and the rule (with the spec's section where it has one). An empty list means the environment complies.
   - The strict environments (production and dr, and any that C(platform_policy_strict_environments) adds) keep a
-    private endpoint, deletion protection, the five control plane log types and an IMDS hop limit of 1. The serving
+    private endpoint, deletion protection, the five control plane log types, an IMDS hop limit of 1, and at least one
+    access entry of their own with C(AmazonEKSClusterAdminPolicy) at cluster scope (the runner's entry is only
+    whoever ran the playbooks). The serving
     ones (production, dr and staging, and any that C(platform_policy_serving_environments) adds) span three zones,
     keep the workloads' PodDisruptionBudgets and run a Kubernetes minor still in EKS standard support today.
   - Which environments are strict or serving is the collection's, not the inventory's (the policy is not data of
@@ -102,6 +106,14 @@ def _strict(s, env):
     if s.get("platform_node_imds_hop_limit") != 1:
         errors.append(f"platform_node_imds_hop_limit={s.get('platform_node_imds_hop_limit')}: {env} nodes must keep "
                       "pods away from the instance metadata (hop limit 1)")
+    entries = s.get("platform_eks_access_entries") or []
+    if not any(policy_name(p.get("policy_arn")) == CLUSTER_ADMIN_POLICY
+               and (p.get("access_scope") or {}).get("type") == "cluster"
+               for e in entries if isinstance(e, dict) for p in e.get("access_policies") or [] if isinstance(p, dict)):
+        errors.append(f"platform_eks_access_entries={_json(entries)}: {env} must keep at least one access entry with "
+                      f"{CLUSTER_ADMIN_POLICY} at cluster scope (access_scope type cluster): the cluster is created without "
+                      "a creator admin, and the runner's own entry (platform_eks_runner_access) is only whoever ran the "
+                      "playbooks; once that is gone, nobody could administer the cluster")
     return errors
 
 

@@ -27,6 +27,8 @@ ACCESS_POLICY_NAMES = frozenset({
     "AmazonSagemakerHyperpodSpacePolicy", "AmazonSagemakerHyperpodSpaceTemplatePolicy",
     "AmazonSagemakerHyperpodSystemNamespacePolicy", "AmazonSagemakerHyperpodUserClusterPolicy",
 })
+# The policy that gives an entry every permission on the cluster (Kubernetes' cluster-admin).
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 # EKS owns the access policies: account `aws`, no region, in the partition of the cluster.
 POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:eks::aws:cluster-access-policy/(?P<name>[A-Za-z0-9]+)$")
 # How close a name must be to a known one to be taken for its misspelling (difflib's ratio; EKS add-on names too).

@@ -237,6 +237,21 @@ POLICY_CASES = [
      "platform_eks_deletion_protection=False: production must protect"),
     ("log-types", {"platform_eks_logging_types": ["api"]}, 'platform_eks_logging_types=["api"]: production must log'),
     ("imds", {"platform_node_imds_hop_limit": 2}, "platform_node_imds_hop_limit=2: production nodes"),
+    # Issue #26: no cluster admin of production's own once the runner's entry is gone.
+    ("no-access-entries", {"platform_eks_access_entries": []},
+     "platform_eks_access_entries=[]: production must keep at least one access entry with AmazonEKSClusterAdminPolicy "
+     "at cluster scope"),
+    ("admin-only-in-namespaces", {"platform_eks_access_entries": [{"role_name": "platform-admins", "access_policies": [
+        {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+         "access_scope": {"type": "namespace", "namespaces": ["triptrip-api"]}}]}]},
+     "production must keep at least one access entry with AmazonEKSClusterAdminPolicy at cluster scope"),
+    ("admin-policy-elsewhere", {"platform_eks_access_entries": [
+        {"role_name": "viewers", "access_policies": [
+            {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",
+             "access_scope": {"type": "cluster"}}]},
+        {"role_name": "platform-admins", "kubernetes_groups": ["triptrip:platform-admins"]}]},
+     'platform_eks_access_entries=[{"role_name": "viewers", "access_policies": [{"policy_arn": '
+     '"arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy"'),
     ("two-zones", {"platform_private_subnets": PRIVATE[:2]},
      'platform_private_subnets zones=["ap-northeast-1a", "ap-northeast-1c"]: production must span at least 3'),
     ("pdb-off", {"platform_workloads": {"api": {"enabled": True, "values": {"podDisruptionBudget": {"enabled": False}}}}},
@@ -261,6 +276,29 @@ def test_each_policy_rule_bites_naming_the_variable(change, message):
     errors = policy_errors(broken(**change), today=TODAY)
     assert len(errors) == 1, errors
     assert message in errors[0]
+
+
+def test_a_strict_environment_keeps_a_cluster_admin_of_its_own_among_any_entries():
+    """Any entry may hold it (a role name or a principal ARN, among other policies and entries), in any partition;
+    the other environments may rely on the runner's entry alone."""
+    admin = {"policy_arn": "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+             "access_scope": {"type": "cluster"}}
+    view = {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", "access_scope": {"type": "cluster"}}
+    edit = {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+            "access_scope": {"type": "namespace", "namespaces": ["triptrip-api"]}}
+    entries = [{"role_name": "viewers", "access_policies": [view]},
+               {"principal_arn": "arn:aws:iam::123456789012:user/ops", "access_policies": [edit, admin]}]
+    for environment in ("production", "dr"):
+        held = broken(platform_environment=environment, platform_eks_access_entries=entries,
+                      platform_aws_region="ap-northeast-3")
+        assert policy_errors(held, today=TODAY) == [], environment
+    for environment in ("staging", "development", "local"):
+        assert policy_errors(broken(platform_environment=environment, platform_eks_access_entries=[]),
+                             today=TODAY) == [], environment
+    added = broken(platform_environment="development", platform_eks_access_entries=[],
+                   platform_policy_strict_environments=["development"])
+    assert any(e.startswith("platform_eks_access_entries=[]: development must keep") for e in
+               policy_errors(added, today=TODAY))
 
 
 def test_the_strict_and_serving_rules_spare_the_other_environments():
