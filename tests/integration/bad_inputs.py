@@ -596,6 +596,55 @@ CASES += [
 ]
 
 
+# Issue #26, AWS side: access policies
+POLICY = "arn:aws:eks::aws:cluster-access-policy/"
+# The local inventory held to production's rules, so that the one broken value is the case's access entries.
+AS_PRODUCTION = {"platform_environment": "production", "platform_eks_deletion_protection": True}
+
+
+def access_entries(*policies, role="triptrip-platform-admin"):
+    """One access entry of the role, with each (policy name, scope) given."""
+    return {"platform_eks_access_entries": [{"role_name": role, "access_policies": [
+        {"policy_arn": POLICY + name, "access_scope": scope} for name, scope in policies]}]}
+
+
+CASES += [
+    Case("misspelt-access-policy-name", MISSPELT, "AmazonEKSClusterAdminPolcy on the admin entry (EKS has no such "
+         "policy: the association fails after the cluster is built)",
+         access_entries(("AmazonEKSClusterAdminPolcy", {"type": "cluster"})),
+         f'platform_eks_access_entries[0].access_policies[0].policy_arn="{POLICY}AmazonEKSClusterAdminPolcy"',
+         shows="did you mean AmazonEKSClusterAdminPolicy?"),
+    Case("misspelt-access-policy-case", MISSPELT, "AmazonEksViewPolicy (EKS's names are case-sensitive)",
+         {"platform_eks_access_entries": [
+             {"role_name": "triptrip-platform-admin", "access_policies": [
+                 {"policy_arn": POLICY + "AmazonEKSClusterAdminPolicy", "access_scope": {"type": "cluster"}}]},
+             {"role_name": "triptrip-auditors", "access_policies": [
+                 {"policy_arn": POLICY + "AmazonEksViewPolicy", "access_scope": {"type": "cluster"}}]}]},
+         f'platform_eks_access_entries[1].access_policies[0].policy_arn="{POLICY}AmazonEksViewPolicy"',
+         shows="did you mean AmazonEKSViewPolicy?"),
+    Case("misspelt-access-policy-plural", MISSPELT, "AmazonEKSEditPolicies for the developers' namespaces",
+         access_entries(("AmazonEKSEditPolicies", {"type": "namespace", "namespaces": ["triptrip-api"]}),
+                        role="triptrip-developers"),
+         f'platform_eks_access_entries[0].access_policies[0].policy_arn="{POLICY}AmazonEKSEditPolicies"',
+         shows="did you mean AmazonEKSEditPolicy?"),
+    Case("combination-production-no-access-entries", COMBINATION, "production with no access entry (only the "
+         "runner's own would let anyone in)", {**AS_PRODUCTION, "platform_eks_access_entries": []},
+         "platform_eks_access_entries=[]",
+         shows="production must keep at least one access entry with AmazonEKSClusterAdminPolicy at cluster scope"),
+    Case("combination-production-admin-in-a-namespace", COMBINATION, "production's admin policy scoped to one "
+         "namespace (nobody administers the cluster)",
+         {**AS_PRODUCTION, **access_entries(("AmazonEKSClusterAdminPolicy",
+                                             {"type": "namespace", "namespaces": ["triptrip-api"]}))},
+         'platform_eks_access_entries=[{"role_name": "triptrip-platform-admin"',
+         shows="production must keep at least one access entry with AmazonEKSClusterAdminPolicy at cluster scope"),
+    Case("combination-production-view-only", COMBINATION, "production's only entry with the view policy",
+         {**AS_PRODUCTION, **access_entries(("AmazonEKSViewPolicy", {"type": "cluster"}))},
+         f'platform_eks_access_entries=[{{"role_name": "triptrip-platform-admin", "access_policies": [{{"policy_arn": '
+         f'"{POLICY}AmazonEKSViewPolicy"',
+         shows="production must keep at least one access entry with AmazonEKSClusterAdminPolicy at cluster scope"),
+]
+
+
 def deep_merge(base, change):
     """change over base, mappings merged recursively, everything else replaced (as Ansible's combine(recursive))."""
     if not (isinstance(base, dict) and isinstance(change, dict)):
