@@ -5,12 +5,12 @@
 
 Run as `python localenv/moto_server.py -H 127.0.0.1 -p PORT` (scripts/localenv does). Every patch below names
 the moto behaviour it corrects. Patches 1-9 and 13 are fields moto already receives and stores or answers wrongly.
-Patches 10-12, 14 and 17 add APIs moto lacks where a playbook must run end to end here (upgrade.yml; the AWS
-layer's add-on order; access entries, which the local control plane's authenticator reads back from this server, and
-the access policies they may name), each stored and answered as the EKS API reference describes, with EKS's errors.
-What moto lacks and no playbook needs end to end (encryption config association) stays unimplemented: our modules'
-unit tests cover it with botocore's Stubber, asserting the exact request parameters. Patch 15 points the local
-platform's cluster at the local kube-apiserver.
+Patches 10-12, 14, 17 and 18 add APIs moto lacks where a playbook must run end to end here (upgrade.yml; the AWS
+layer's add-on order and configuration; access entries, which the local control plane's authenticator reads back
+from this server, and the access policies they may name), each stored and answered as the EKS API reference
+describes, with EKS's errors. What moto lacks and no playbook needs end to end (encryption config association) stays
+unimplemented: our modules' unit tests cover it with botocore's Stubber, asserting the exact request parameters.
+Patch 15 points the local platform's cluster at the local kube-apiserver.
 
 Patches (moto 5.2.5):
 1. create_cluster drops `accessConfig`, `deletionProtection` and `upgradePolicy`: stored and described.
@@ -64,11 +64,21 @@ Patches (moto 5.2.5):
     partition), sorted by name and paged with maxResults and nextToken; AssociateAccessPolicy refuses any other
     policy ARN (another partition, a region or account in it, a name not in the list) with
     ResourceNotFoundException "The specified policyArn could not be found.", as EKS answers.
+18. DescribeAddonConfiguration is missing (HTTP 404), and patch 12 stored any configurationValues, so a misspelt key
+    (`enableNetworkPolcy` on vpc-cni) converged here and was refused only by EKS. DescribeAddonConfiguration answers,
+    for every build of ADDON_VERSIONS, the add-on's configuration schema as a JSON string in `configurationSchema`
+    (our own reduced schemas, localenv/eks_addon_schemas.py); a build ADDON_VERSIONS does not offer is refused with
+    InvalidParameterException. CreateAddon and UpdateAddon (an update's new version included) hold
+    configurationValues, JSON or YAML, to that schema and refuse what does not validate with EKS's
+    InvalidParameterException "ConfigurationValue provided in request is not supported: Json schema validation
+    failed with error: [...]", each error as EKS words it (`$.enableNetworkPolcy: is not defined in the schema and
+    the schema does not allow additional properties`, `$.replicaCount: string found, integer expected`).
 """
 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import re
@@ -78,6 +88,8 @@ from urllib.parse import urlsplit
 from datetime import datetime, timezone
 from pathlib import Path
 
+import jsonschema
+import yaml
 from moto.core.responses import ActionResult
 from moto.eks import models as eks_models
 from moto.eks import responses as eks_responses
@@ -352,15 +364,86 @@ def _offered(name, version, cluster):
                 f"cluster version: {cluster.version}")
 
 
+def _load_schemas():  # patch 18
+    """localenv/eks_addon_schemas.py, beside this file (this server runs as a script, the tests load it by path)."""
+    spec = importlib.util.spec_from_file_location("triptrip_eks_addon_schemas",
+                                                  Path(__file__).resolve().with_name("eks_addon_schemas.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_SCHEMAS = _load_schemas()
+# JSON Schema's names of a value's type, as EKS's validation messages give them ("boolean found, string expected").
+_JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (dict, "object"),
+               (list, "array"), (type(None), "null"))
+
+
+def _json_type(value):
+    return next(name for kind, name in _JSON_TYPES if isinstance(value, kind))
+
+
+def _schema_messages(error):
+    """One validation error of jsonschema as EKS words it: `<JSON path>: <message>`."""
+    path = error.json_path
+    if error.validator == "additionalProperties":
+        known = error.schema.get("properties") or {}
+        return [f"{path}.{key}: is not defined in the schema and the schema does not allow additional properties"
+                for key in error.instance if key not in known]
+    if error.validator == "type":
+        expected = error.validator_value if isinstance(error.validator_value, str) else ", ".join(error.validator_value)
+        return [f"{path}: {_json_type(error.instance)} found, {expected} expected"]
+    if error.validator == "enum":
+        return [f"{path}: does not have a value in the enumeration [{', '.join(map(str, error.validator_value))}]"]
+    if error.validator == "minimum":
+        return [f"{path}: must have a minimum value of {error.validator_value}"]
+    return [f"{path}: {error.message}"]
+
+
+def _check_configuration(name, text):  # patch 18
+    """Refuse configurationValues (JSON or YAML) that do not validate against the add-on's schema, as EKS does."""
+    try:
+        values = json.loads(text)
+    except ValueError:
+        try:
+            values = yaml.safe_load(text)
+        except yaml.YAMLError:
+            values = text
+    schema = json.loads(_SCHEMAS.configuration_schema(name) or "{}")
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(values), key=lambda e: e.json_path)
+    # A value of the wrong type is reported as that alone (`boolean found, string expected`), not also against its enum.
+    mistyped = {e.json_path for e in errors if e.validator == "type"}
+    errors = [e for e in errors if e.validator == "type" or e.json_path not in mistyped]
+    messages = [message for error in errors for message in _schema_messages(error)]
+    if messages:
+        raise InvalidParameterException(
+            message="ConfigurationValue provided in request is not supported: Json schema validation failed with "
+                    f"error: [{', '.join(messages)}]")
+
+
+def describe_addon_configuration(self):  # patch 18
+    name, version = self._get_param("addonName"), self._get_param("addonVersion")
+    if version not in ADDON_VERSIONS.get(name, {}):
+        raise InvalidParameterException(
+            message=f"Addon version specified is not supported, addon: {name}, version: {version}")
+    return ActionResult({"addonName": name, "addonVersion": version,
+                         "configurationSchema": _SCHEMAS.configuration_schema(name) or "",
+                         "podIdentityConfiguration": []})
+
+
 def create_addon(self):  # patch 12
     cluster = _cluster_of(self)
     name = self._get_param("addonName")
     if name in cluster.addons:
         raise ResourceInUseException(clusterName=cluster.name, nodegroupName=None, addonName=name,
                                      message=f"Addon already exists with name: {name} in cluster: {cluster.name}")
+    version = _offered(name, self._get_param("addonVersion"), cluster)
+    if self._get_param("configurationValues"):
+        _check_configuration(name, self._get_param("configurationValues"))  # patch 18
     now = datetime.now(timezone.utc)
     addon = {"addonName": name, "clusterName": cluster.name, "status": "ACTIVE",
-             "addonVersion": _offered(name, self._get_param("addonVersion"), cluster),
+             "addonVersion": version,
              "health": {"issues": []}, "createdAt": now, "modifiedAt": now,
              "addonArn": cluster.arn.replace(":cluster/", ":addon/") + f"/{name}/{uuid.uuid4()}",
              "tags": dict(self._get_param("tags") or {}), "owner": "aws", "publisher": "eks"}
@@ -383,8 +466,16 @@ def update_addon(self):  # patch 12
     cluster = _cluster_of(self)
     addon = _addon_of(self, cluster)
     params = []
-    if self._get_param("addonVersion"):
-        addon["addonVersion"] = _offered(addon["addonName"], self._get_param("addonVersion"), cluster)
+    version = _offered(addon["addonName"], self._get_param("addonVersion"), cluster) \
+        if self._get_param("addonVersion") else None
+    # patch 18: the configuration the add-on will run with, held to the schema of the version it will run.
+    configuration = self._get_param("configurationValues")
+    if configuration is None and version:
+        configuration = addon.get("configurationValues")
+    if configuration:
+        _check_configuration(addon["addonName"], configuration)
+    if version:
+        addon["addonVersion"] = version
         params.append({"type": "AddonVersion", "value": addon["addonVersion"]})
     for field, kind in (("serviceAccountRoleArn", "ServiceAccountRoleArn"), ("configurationValues", "ConfigurationValues")):
         value = self._get_param(field)
@@ -641,6 +732,8 @@ def apply():
                  "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)/update$", "{0}/addons/supported-versions$",
                  "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$"):
         eks_urls.url_paths[path] = eks_urls.response.dispatch
+    EKSResponse.describe_addon_configuration = describe_addon_configuration  # patch 18
+    eks_urls.url_paths["{0}/addons/configuration-schemas$"] = eks_urls.response.dispatch
     # patch 14. The principal ARN arrives URL-encoded in the path; moto's server (Flask) matches these paths once
     # decoded (a role's ARN then has slashes), so the entry's part is a named `.+` (Flask's rules keep named groups
     # only), which also takes .../access-policies[/{policyArn}]. moto's router then picks the operation from the raw

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
 
 import boto3
+import jsonschema
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
@@ -212,6 +215,76 @@ def test_create_cluster_stores_bootstrap_self_managed_addons(eks, patches):
     assert backend.clusters["c"].bootstrap_self_managed_addons is False
     eks.create_cluster(name="d", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]})
     assert backend.clusters["d"].bootstrap_self_managed_addons is True  # EKS's default
+
+
+# Patch 18: DescribeAddonConfiguration, and configurationValues held to the add-on's schema, as EKS does.
+NOT_SUPPORTED = "ConfigurationValue provided in request is not supported: Json schema validation failed with error: "
+
+
+def platform_addons(root):
+    """The managed add-ons as group_vars/all/eks.yml pins and configures them."""
+    return yaml.safe_load((root / "group_vars/all/eks.yml").read_text())["platform_eks_addons_base"]
+
+
+def test_every_offered_build_has_a_closed_json_schema(eks, patches):
+    for name, versions in patches.ADDON_VERSIONS.items():
+        for version in versions:
+            answer = eks.describe_addon_configuration(addonName=name, addonVersion=version)
+            assert (answer["addonName"], answer["addonVersion"]) == (name, version)
+            schema = json.loads(answer["configurationSchema"])
+            assert schema["type"] == "object" and schema["additionalProperties"] is False, name
+            jsonschema.Draft7Validator.check_schema(schema)
+    assert error_code(eks.describe_addon_configuration, addonName="vpc-cni",
+                      addonVersion="v9.9.9-eksbuild.1") == "InvalidParameterException"
+
+
+def test_the_platforms_own_configurations_are_accepted(root, eks):
+    cluster(eks)
+    for name, addon in platform_addons(root).items():
+        request = {"configurationValues": json.dumps(addon["configuration"])} if addon.get("configuration") else {}
+        eks.create_addon(clusterName="c", addonName=name, addonVersion=addon["version"], **request)
+        assert json.loads(eks.describe_addon(clusterName="c", addonName=name)["addon"].get(
+            "configurationValues") or "{}") == addon.get("configuration", {})
+    # YAML is taken too, as EKS takes it.
+    eks.update_addon(clusterName="c", addonName="coredns", configurationValues="replicaCount: 4\n")
+
+
+@pytest.mark.parametrize(("name", "configuration", "words"), [
+    ("vpc-cni", {"enableNetworkPolcy": "true"},
+     "$.enableNetworkPolcy: is not defined in the schema and the schema does not allow additional properties"),
+    ("vpc-cni", {"enableNetworkPolicy": True}, "$.enableNetworkPolicy: boolean found, string expected"),
+    ("vpc-cni", {"env": {"WARM_PREFIX_TARGET": 1}}, "$.env.WARM_PREFIX_TARGET: integer found, string expected"),
+    ("coredns", {"replicaCount": "3"}, "$.replicaCount: string found, integer expected"),
+    ("coredns", {"autoScaling": {"enabled": True, "minReplica": 2}},
+     "$.autoScaling.minReplica: is not defined in the schema and the schema does not allow additional properties"),
+    ("kube-proxy", {"mode": "userspace"}, "$.mode: does not have a value in the enumeration [iptables, ipvs]"),
+    ("aws-ebs-csi-driver", {"defaultStorageClass": {"enabled": "true"}},
+     "$.defaultStorageClass.enabled: string found, boolean expected"),
+    ("coredns", None, "$: null found, object expected"),
+])
+def test_a_configuration_off_the_schema_is_refused_with_ekss_error(eks, patches, name, configuration, words):
+    cluster(eks)
+    version = next(v for v, minors in patches.ADDON_VERSIONS[name].items() if "1.35" in minors)
+    with pytest.raises(ClientError) as err:
+        eks.create_addon(clusterName="c", addonName=name, addonVersion=version,
+                         configurationValues=json.dumps(configuration))
+    assert err.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert err.value.response["Error"]["Message"] == f"{NOT_SUPPORTED}[{words}]"
+    assert eks.list_addons(clusterName="c")["addons"] == []
+
+
+def test_an_update_off_the_schema_changes_nothing_and_every_error_is_listed(eks):
+    cluster(eks)
+    eks.create_addon(clusterName="c", addonName="vpc-cni", addonVersion="v1.21.1-eksbuild.3",
+                     configurationValues='{"enableNetworkPolicy": "true"}')
+    with pytest.raises(ClientError) as err:
+        eks.update_addon(clusterName="c", addonName="vpc-cni",
+                         configurationValues='{"enableNetworkPolicy": "yes", "nodeAgent": {"enablePolicyEventLog": "true"}}')
+    assert err.value.response["Error"]["Message"] == NOT_SUPPORTED + (
+        "[$.enableNetworkPolicy: does not have a value in the enumeration [true, false], $.nodeAgent.enablePolicyEventLog: "
+        "is not defined in the schema and the schema does not allow additional properties]")
+    assert eks.describe_addon(clusterName="c", addonName="vpc-cni")["addon"]["configurationValues"] == \
+        '{"enableNetworkPolicy": "true"}'
 
 
 def test_nat_gateway_tags_are_described_with_ec2s_resource_type(patches):
@@ -631,6 +704,18 @@ def test_the_moto_server_lists_access_policies_and_refuses_a_misspelt_one(moto_s
         eks.associate_access_policy(clusterName="typo", principalArn=role, policyArn=ADMIN_TYPO,
                                     accessScope={"type": "cluster"})
     eks.associate_access_policy(clusterName="typo", principalArn=role, policyArn=ADMIN, accessScope={"type": "cluster"})
+
+
+def test_the_moto_server_answers_addon_schemas_and_refuses_a_misspelt_key(moto_server):
+    """Patch 18 over HTTP, as the eks_addon module calls it (GET /addons/configuration-schemas is routed)."""
+    eks = server_client("eks", moto_server)
+    schema = json.loads(eks.describe_addon_configuration(addonName="vpc-cni", addonVersion="v1.21.1-eksbuild.3")[
+        "configurationSchema"])
+    assert "enableNetworkPolicy" in schema["properties"]
+    eks.create_cluster(name="schemas", roleArn=ROLE, version="1.35", resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    with pytest.raises(ClientError, match="InvalidParameterException.*enableNetworkPolcy: is not defined in the schema"):
+        eks.create_addon(clusterName="schemas", addonName="vpc-cni", addonVersion="v1.21.1-eksbuild.3",
+                         configurationValues='{"enableNetworkPolcy": "true"}')
 
 
 def test_the_moto_server_describes_the_local_cluster_with_the_local_endpoint(moto_server):
