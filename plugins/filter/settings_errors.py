@@ -109,7 +109,10 @@ OPEN = (
     "platform_addons.argocd.sync_policy",
     # Annotations of the ALB's Ingress (alb.ingress.kubernetes.io/...), keyed by annotation name.
     "platform_addons.aws_load_balancer_controller.ingress.annotations",
-    # An EKS add-on's configuration values: the add-on's own schema (DescribeAddonConfiguration), sent as JSON.
+    # An EKS add-on's configuration values, sent as JSON: the add-on's own schema, which only AWS has, per build. The
+    # eks_addon module checks them against it (DescribeAddonConfiguration) before it creates or updates the add-on,
+    # in --check too, naming each key or value off the schema; the preflight holds only the vpc-cni's
+    # enableNetworkPolicy (preflight_errors' security rules).
     "platform_eks_addons.*.configuration",
     # Node labels keyed by label name (node_group_errors checks the keys and values).
     "platform_node_groups.*.labels",

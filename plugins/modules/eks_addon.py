@@ -19,6 +19,9 @@ description:
   - A pinned I(addon_version) is checked against C(DescribeAddonVersions) for the cluster's Kubernetes version
     before the add-on is created or its version changed; a version EKS does not offer fails, naming
     I(addon_version) and listing the available versions, before any change.
+  - I(configuration_values) is validated against the add-on's own configuration schema (C(DescribeAddonConfiguration)
+    for the version the add-on will run) before it is sent, in check mode too; a key the schema does not have or a
+    value of another type fails, naming the JSON path and the value of each error, before any change.
   - Waits (unless I(wait=false)) until the add-on is C(ACTIVE) after a creation or an update, and until it is
     gone after a deletion; a creation ending C(CREATE_FAILED) or C(DEGRADED), or an update ending C(Failed),
     fails the task with the health issues or update errors EKS reports.
@@ -65,6 +68,11 @@ options:
         (C(aws eks describe-addon-configuration)). Sent to EKS as a compact JSON string with sorted keys.
       - Compared with the add-on's current configuration as parsed JSON (or YAML), so key order and formatting
         do not matter. Quote values the schema wants as strings (C("true"), C("1")).
+      - Whenever it is sent (on creation, or an update that changes it) and whenever the version changes, it is first
+        validated against the schema C(DescribeAddonConfiguration) gives for the version the add-on will run
+        (I(addon_version), else the installed one, else EKS's default for the cluster's Kubernetes version). Each
+        error is named by its JSON path (C($.enableNetworkPolcy)) and value, an unknown key with the closest key of
+        the schema; nothing is created or updated then. The schema is read each time, never cached.
       - Unset or C({}) leaves the configuration alone; the module cannot remove a configuration.
     type: dict
   service_account_role_arn:
@@ -114,6 +122,10 @@ options:
 notes:
   - EKS reports C(DEGRADED) for an add-on whose pods cannot become ready, for instance C(coredns) on a cluster
     without nodes yet; the module fails then, so create such add-ons after the nodes.
+  - Validating I(configuration_values) needs the C(jsonschema) Python library on the host that runs the module,
+    and the principal needs C(eks:DescribeAddonConfiguration).
+requirements:
+  - jsonschema (when I(configuration_values) is set)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -206,9 +218,20 @@ addon:
       description: Tags of the add-on.
       type: dict
       sample: {"Environment": "production"}
+configuration_errors:
+  description:
+    - Each way I(configuration_values) breaks the add-on's configuration schema, as C(<JSON path>=<value> - <what is
+      wrong>); the task fails before any change.
+  returned: when I(configuration_values) does not validate
+  type: list
+  elements: str
+  sample: ['$.enableNetworkPolcy="true": not a key of the schema; did you mean enableNetworkPolicy?']
 """
 
+import difflib
 import json
+import re
+import traceback
 from functools import partial
 
 try:
@@ -220,6 +243,16 @@ try:
     import yaml
 except ImportError:  # only to read a configuration someone set in YAML
     yaml = None
+
+try:
+    import jsonschema
+except ImportError:  # needed only with configuration_values: main() reports it then
+    jsonschema = None
+    JSONSCHEMA_IMPORT_ERROR = traceback.format_exc()
+else:
+    JSONSCHEMA_IMPORT_ERROR = None
+
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -361,6 +394,88 @@ def check_version(module, client, params):
         )
 
 
+def default_version(module, client, params):
+    """The version EKS installs when none is given: its default for the cluster's Kubernetes version (None when the
+    cluster does not exist yet in check mode, or EKS names no default)."""
+    cluster = describe_cluster(client, params["cluster_name"])
+    if cluster is None:
+        if module.check_mode:
+            return None
+        module.fail_json(msg=f"EKS cluster {params['cluster_name']} does not exist: cannot manage its add-on "
+                             f"{params['name']}")
+    kubernetes = cluster.get("version")
+    request = {"addonName": params["name"], "kubernetesVersion": kubernetes}
+    while True:
+        response = client.describe_addon_versions(aws_retry=True, **request)
+        for info in response.get("addons") or []:
+            for version in info.get("addonVersions") or []:
+                if any(c.get("clusterVersion") == kubernetes and c.get("defaultVersion")
+                       for c in version.get("compatibilities") or []):
+                    return version.get("addonVersion")
+        if not response.get("nextToken"):
+            return None
+        request["nextToken"] = response["nextToken"]
+
+
+def _json_path(path, key):
+    """A key under a JSON path, as jsonschema writes one ($.env.NAME, or $['odd key'])."""
+    return f"{path}.{key}" if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key) else f"{path}[{json.dumps(key)}]"
+
+
+def _json_type(value):
+    kinds = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (dict, "object"),
+             (list, "array"), (type(None), "null"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)
+
+
+def configuration_errors(schema, values):
+    """Each way `values` breaks the JSON schema, as `<JSON path>=<value>: <what is wrong>`, in path order."""
+    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema)
+    errors = sorted(validator.iter_errors(values), key=lambda e: e.json_path)
+    mistyped = {e.json_path for e in errors if e.validator == "type"}
+    messages = []  # (JSON path, message), sorted by path
+    for error in errors:
+        path, value = error.json_path, error.instance
+        if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(value, dict):
+            known = list(error.schema.get("properties") or {})
+            patterns = list(error.schema.get("patternProperties") or {})
+            for key in value:
+                if key in known or any(re.search(pattern, key) for pattern in patterns):
+                    continue
+                near = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+                where = _json_path(path, key)
+                messages.append((where, f"{where}={json.dumps(value[key])}: not a key of the schema"
+                                        + (f"; did you mean {near[0]}?" if near else "")))
+        elif error.validator == "type":
+            wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+            messages.append((path, f"{path}={json.dumps(value)}: {_json_type(value)} where the schema wants "
+                                   f"{' or '.join(wanted)}"))
+        elif error.validator == "enum" and path not in mistyped:
+            messages.append((path, f"{path}={json.dumps(value)}: not one of {json.dumps(error.validator_value)}"))
+        elif path not in mistyped:  # a value of the wrong type is named once, for its type
+            messages.append((path, f"{path}={json.dumps(value)}: {error.message}"))
+    return [message for _path, message in sorted(messages)]
+
+
+def check_configuration(module, client, params, version):
+    """Fail, naming each error's JSON path and value, unless configuration_values validates against the schema EKS
+    gives for `version` of the add-on (read each time: a schema is per build)."""
+    name = params["name"]
+    if not version:
+        return  # no version to read a schema for yet (a new account in check mode): EKS validates it on creation
+    response = client.describe_addon_configuration(addonName=name, addonVersion=version, aws_retry=True)
+    label = f"configuration_values of EKS add-on {name} {version}"
+    if not response.get("configurationSchema"):
+        module.fail_json(msg=f"{label}: the add-on takes no configuration (DescribeAddonConfiguration gives no schema)")
+    try:
+        errors = configuration_errors(json.loads(response["configurationSchema"]), params["configuration_values"])
+    except (ValueError, jsonschema.exceptions.SchemaError) as err:
+        module.fail_json(msg=f"{label}: cannot read the configuration schema DescribeAddonConfiguration gives: {err}")
+    if errors:
+        module.fail_json(msg=f"{label} does not fit the add-on's configuration schema (DescribeAddonConfiguration): "
+                             + "; ".join(errors), configuration_errors=errors)
+
+
 def update_errors(update):
     errors = update.get("errors") or []
     if not errors:
@@ -417,6 +532,8 @@ def main():
     )
     params = module.params
     cluster_name, name = params["cluster_name"], params["name"]
+    if params["state"] == "present" and params.get("configuration_values") and jsonschema is None:
+        module.fail_json(msg=missing_required_lib("jsonschema"), exception=JSONSCHEMA_IMPORT_ERROR)
     client = eks_client(module)
     try:
         addon = describe_addon(client, cluster_name, name)
@@ -433,6 +550,9 @@ def main():
         if addon is None:
             if params.get("addon_version"):
                 check_version(module, client, params)
+            if params.get("configuration_values"):
+                check_configuration(module, client, params,
+                                    params.get("addon_version") or default_version(module, client, params))
             request = create_request(params)
             if not module.check_mode:
                 addon = call_passing_role(client.create_addon, **request)["addon"]
@@ -447,6 +567,9 @@ def main():
         request = update_request(params, addon)
         if request and "addonVersion" in request:
             check_version(module, client, params)
+        if request and params.get("configuration_values") and {"configurationValues", "addonVersion"} & set(request):
+            # What EKS will hold to a schema: the configuration sent, or the one kept under a new version.
+            check_configuration(module, client, params, request.get("addonVersion") or addon.get("addonVersion"))
         add_tags, remove_tags = tag_changes(addon.get("tags"), params.get("tags"), params["purge_tags"])
         changed = bool(request or add_tags or remove_tags)
         before = settings(addon)

@@ -591,6 +591,51 @@ def test_moto_lists_the_access_policies_the_collection_knows(patches):
     assert set(patches.ACCESS_POLICIES) == ACCESS_POLICY_NAMES and len(patches.ACCESS_POLICIES) == len(ACCESS_POLICY_NAMES)
 
 
+@pytest.fixture
+def addon_module(monkeypatch):
+    """run(args) -> (result, failed): triptrip.platform.eks_addon's main() with its retrying client on moto."""
+    from ansible.module_utils import basic
+    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+    from ansible_collections.triptrip.platform.plugins.module_utils.eks import EKS_RETRY
+    from ansible_collections.triptrip.platform.plugins.modules import eks_addon
+
+    def leave(failed):
+        def exit_(self, **kwargs):
+            raise _ModuleExit(kwargs, failed)
+        return exit_
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", leave(False))
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", leave(True))
+    client = RetryingBotoClientWrapper(boto3.client("eks", region_name="ap-northeast-1"), EKS_RETRY)
+    monkeypatch.setattr(eks_addon, "eks_client", lambda _module: client)
+
+    def run(args):
+        with patch_module_args({"region": "ap-northeast-1", "access_key": "testing", "secret_key": "testing",
+                                "cluster_name": "c", "wait": False, **args}):
+            try:
+                eks_addon.main()
+            except _ModuleExit as done:
+                return done.result, done.failed
+        raise AssertionError("module returned without exit_json or fail_json")
+
+    return run
+
+
+def test_the_eks_addon_module_holds_the_configuration_to_the_patched_motos_schema(root, eks, addon_module):
+    cluster(eks)
+    cni = platform_addons(root)["vpc-cni"]
+    args = {"name": "vpc-cni", "addon_version": cni["version"]}
+    result, failed = addon_module({**args, "configuration_values": {**cni["configuration"], "enableNetworkPolcy": "true"}})
+    assert failed and result["configuration_errors"] == [
+        '$.enableNetworkPolcy="true": not a key of the schema; did you mean enableNetworkPolicy?'], result
+    assert eks.list_addons(clusterName="c")["addons"] == []  # refused before CreateAddon
+    result, failed = addon_module({**args, "configuration_values": cni["configuration"]})
+    assert not failed and result["changed"], result
+    assert json.loads(eks.describe_addon(clusterName="c", addonName="vpc-cni")["addon"]["configurationValues"]) == \
+        cni["configuration"]
+
+
 # Patch 15: the local platform's cluster is described with the local kube-apiserver's endpoint and CA.
 PEM = b"-----BEGIN CERTIFICATE-----\nMIIBlocal\n-----END CERTIFICATE-----\n"
 

@@ -1,5 +1,5 @@
-"""triptrip.platform.eks_addon against botocore's Stubber (moto has no EKS add-on API): the exact requests it
-sends, none when nothing differs, the version check, the waits and their failures."""
+"""triptrip.platform.eks_addon against botocore's Stubber: the exact requests it sends, none when nothing differs, the
+version check, the configuration held to the add-on's schema before any change, the waits and their failures."""
 
 from __future__ import annotations
 
@@ -68,6 +68,27 @@ def versions_offered(stubber, kubernetes="1.35", versions=(VERSION, "v1.20.4-eks
     )
 
 
+# A vpc-cni configuration schema in EKS's shape (a JSON string, closed at the top), reduced to what the tests send.
+SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "additionalProperties": False,
+    "properties": {
+        "env": {"type": "object", "additionalProperties": {"type": "string"}},
+        "enableNetworkPolicy": {"type": "string", "enum": ["true", "false"]},
+        "nodeAgent": {"type": "object", "additionalProperties": False,
+                      "properties": {"enablePolicyEventLogs": {"type": "string", "enum": ["true", "false"]}}},
+    },
+}
+
+
+def schema_given(stubber, version=VERSION, schema="vpc-cni"):
+    """DescribeAddonConfiguration for vpc-cni at `version`: SCHEMA, another schema, or None for an empty one."""
+    schema = SCHEMA if schema == "vpc-cni" else schema
+    stubber.add_response("describe_addon_configuration",
+                         {"addonName": "vpc-cni", "addonVersion": version,
+                          "configurationSchema": json.dumps(schema) if schema is not None else ""},
+                         {"addonName": "vpc-cni", "addonVersion": version})
+
+
 def updated(stubber, params, update_id="u-1"):
     stubber.add_response("update_addon", {"update": {"id": update_id, "status": "InProgress", "type": "AddonUpdate"}},
                          {**ADDON_KEY, **params})
@@ -89,6 +110,7 @@ def test_create_sends_the_configuration_as_json_with_the_role_and_waits_until_ac
     _client, stubber = eks
     describe(stubber)
     versions_offered(stubber)
+    schema_given(stubber)
     stubber.add_response("create_addon", addon(status="CREATING"), {
         **ADDON_KEY, "addonVersion": VERSION, "configurationValues": CONFIG_JSON,
         "serviceAccountRoleArn": ROLE, "resolveConflicts": "OVERWRITE", "tags": {"Environment": "production"},
@@ -152,6 +174,7 @@ def test_version_bump_carries_the_role_the_add_on_keeps(run_module, eks):
     _client, stubber = eks
     describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2"))
     versions_offered(stubber)
+    schema_given(stubber)  # the kept configuration, against the new version's schema
     updated(stubber, {"addonVersion": VERSION, "serviceAccountRoleArn": ROLE, "resolveConflicts": "PRESERVE"})
     describe(stubber, addon())
     result, failed = run(run_module, eks, {"resolve_conflicts": "PRESERVE"})
@@ -164,6 +187,7 @@ def test_version_bump_carries_the_role_the_add_on_keeps(run_module, eks):
 def test_configuration_change_sends_the_new_json_without_a_version_check(run_module, eks):
     _client, stubber = eks
     describe(stubber, addon(configurationValues='{"env":{"ENABLE_PREFIX_DELEGATION":"false"}}'))
+    schema_given(stubber)
     updated(stubber, {"configurationValues": CONFIG_JSON, "serviceAccountRoleArn": ROLE, "resolveConflicts": "OVERWRITE"})
     describe(stubber, addon())
     result, failed = run(run_module, eks)
@@ -264,6 +288,7 @@ def test_version_list_is_read_page_by_page(run_module, eks):
     stubber.add_response("describe_addon_versions",
                          {"addons": [{"addonName": "vpc-cni", "addonVersions": [{"addonVersion": VERSION}]}]},
                          {"addonName": "vpc-cni", "kubernetesVersion": "1.35", "nextToken": "page-2"})
+    schema_given(stubber)
     result, failed = run(run_module, eks, check=True)
     assert not failed, result
     assert result["changed"] is True and "addon" not in result
@@ -284,6 +309,7 @@ def test_create_failed_fails_with_the_health_issues(run_module, eks):
     _client, stubber = eks
     describe(stubber)
     versions_offered(stubber)
+    schema_given(stubber)
     stubber.add_response("create_addon", addon(status="CREATING"), {
         **ADDON_KEY, "addonVersion": VERSION, "configurationValues": CONFIG_JSON,
         "serviceAccountRoleArn": ROLE, "resolveConflicts": "OVERWRITE", "tags": {"Environment": "production"},
@@ -311,6 +337,7 @@ def test_failed_update_fails_with_its_errors(run_module, eks):
     _client, stubber = eks
     describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2"))
     versions_offered(stubber)
+    schema_given(stubber)
     stubber.add_response("update_addon", {"update": {"id": "u-9", "status": "InProgress"}},
                          {**ADDON_KEY, "addonVersion": VERSION, "serviceAccountRoleArn": ROLE, "resolveConflicts": "NONE"})
     stubber.add_response("describe_update", {"update": {"id": "u-9", "status": "Failed", "errors": [
@@ -326,6 +353,7 @@ def test_check_mode_makes_no_write_call_and_reports_the_diff(run_module, eks):
     _client, stubber = eks
     describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2", serviceAccountRoleArn=None, tags={"Stale": "x"}))
     versions_offered(stubber)  # reads still run: a bad pin shows up in --check
+    schema_given(stubber)
     result, failed = run(run_module, eks, check=True)
     assert not failed, result
     assert result["changed"] is True
@@ -339,6 +367,7 @@ def test_check_mode_create_makes_no_write_call(run_module, eks):
     _client, stubber = eks
     describe(stubber)
     versions_offered(stubber)
+    schema_given(stubber)
     result, failed = run(run_module, eks, check=True)
     assert not failed, result
     assert result["changed"] is True and "addon" not in result
@@ -351,6 +380,7 @@ def test_check_mode_before_the_cluster_exists_plans_the_create(run_module, eks):
     _client, stubber = eks
     stubber.add_client_error("describe_addon", service_error_code="ResourceNotFoundException", http_status_code=404)
     stubber.add_client_error("describe_cluster", service_error_code="ResourceNotFoundException", http_status_code=404)
+    schema_given(stubber)  # a schema needs no cluster: a misspelt key shows up in the first plan
     result, failed = run(run_module, eks, check=True)
     assert not failed, result
     assert result["changed"] is True and result["diff"]["after"]["addon_version"] == VERSION
@@ -440,6 +470,7 @@ def test_check_mode_checks_the_version_for_the_planned_kubernetes_version(run_mo
     _client, stubber = eks
     describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2"))
     offered_for(stubber, "1.34", "1.35", [VERSION])
+    schema_given(stubber)
     result, failed = run(run_module, eks, {"kubernetes_version": "1.35"}, check=True)
     assert not failed, result
     assert result["changed"] is True and result["diff"]["after"]["addon_version"] == VERSION
@@ -452,3 +483,95 @@ def test_outside_check_mode_the_version_is_checked_for_the_cluster_s_actual_vers
     offered_for(stubber, "1.34", "1.34", ["v1.20.4-eksbuild.2"])
     result, failed = run(run_module, eks, {"kubernetes_version": "1.35"})
     assert failed and f"addon_version {VERSION} is not available" in result["msg"] and "1.34" in result["msg"], result
+
+
+# configuration_values against the add-on's own schema (DescribeAddonConfiguration), before any change.
+def test_a_valid_configuration_is_checked_against_the_schema_of_the_version_then_created(run_module, eks):
+    """The exact requests: the version check, the schema of that very version, then CreateAddon with the JSON."""
+    _client, stubber = eks
+    describe(stubber)
+    versions_offered(stubber)
+    schema_given(stubber, VERSION)
+    stubber.add_response("create_addon", addon(status="CREATING"), {
+        **ADDON_KEY, "addonVersion": VERSION, "configurationValues": CONFIG_JSON,
+        "serviceAccountRoleArn": ROLE, "resolveConflicts": "OVERWRITE", "tags": {"Environment": "production"}})
+    result, failed = run(run_module, eks, {"wait": False})
+    assert not failed and result["changed"] is True, result
+    assert "configuration_errors" not in result
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["apply", "check-mode"])
+def test_a_misspelt_key_fails_before_any_change_naming_its_path_and_the_key_meant(run_module, eks, check):
+    _client, stubber = eks
+    describe(stubber)
+    versions_offered(stubber)
+    schema_given(stubber)  # then nothing: no CreateAddon
+    result, failed = run(run_module, eks, {"configuration_values": {**CONFIG, "enableNetworkPolcy": "true"}},
+                         check=check)
+    assert failed, result
+    assert result["msg"].startswith(f"configuration_values of EKS add-on vpc-cni {VERSION} does not fit"), result["msg"]
+    assert result["configuration_errors"] == [
+        '$.enableNetworkPolcy="true": not a key of the schema; did you mean enableNetworkPolicy?']
+
+
+def test_a_wrong_type_on_an_existing_addon_fails_before_the_update_naming_each_error(run_module, eks):
+    _client, stubber = eks
+    describe(stubber, addon())
+    schema_given(stubber)  # the installed version's: no version change
+    wrong = {"enableNetworkPolicy": True, "env": {"WARM_PREFIX_TARGET": 1},
+             "nodeAgent": {"enablePolicyEventLogs": "yes", "metricsPort": 8162}}
+    result, failed = run(run_module, eks, {"configuration_values": wrong})
+    assert failed, result
+    assert result["configuration_errors"] == [
+        "$.enableNetworkPolicy=true: boolean where the schema wants string",
+        "$.env.WARM_PREFIX_TARGET=1: integer where the schema wants string",
+        '$.nodeAgent.enablePolicyEventLogs="yes": not one of ["true", "false"]',
+        "$.nodeAgent.metricsPort=8162: not a key of the schema"]
+    assert all(error in result["msg"] for error in result["configuration_errors"])
+
+
+def test_a_new_version_holds_the_kept_configuration_to_its_own_schema(run_module, eks):
+    """A build whose schema dropped a key the add-on is configured with: refused before UpdateAddon."""
+    _client, stubber = eks
+    describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2"))
+    versions_offered(stubber)
+    schema_given(stubber, VERSION, {**SCHEMA, "properties": {"env": SCHEMA["properties"]["env"]}})
+    result, failed = run(run_module, eks)
+    assert failed, result
+    assert result["configuration_errors"] == ['$.enableNetworkPolicy="true": not a key of the schema']
+
+
+def test_a_create_without_a_version_is_checked_against_ekss_default_version(run_module, eks):
+    _client, stubber = eks
+    describe(stubber)
+    stubber.add_response("describe_cluster", {"cluster": {"name": CLUSTER_NAME, "version": "1.35"}}, {"name": CLUSTER_NAME})
+    stubber.add_response("describe_addon_versions", {"addons": [{"addonName": "vpc-cni", "addonVersions": [
+        {"addonVersion": VERSION, "compatibilities": [{"clusterVersion": "1.35", "defaultVersion": False}]},
+        {"addonVersion": "v1.20.4-eksbuild.2", "compatibilities": [{"clusterVersion": "1.35", "defaultVersion": True}]},
+    ]}]}, {"addonName": "vpc-cni", "kubernetesVersion": "1.35"})
+    schema_given(stubber, "v1.20.4-eksbuild.2")
+    stubber.add_response("create_addon", addon(status="CREATING"), {
+        **ADDON_KEY, "configurationValues": CONFIG_JSON, "resolveConflicts": "OVERWRITE"})
+    result, failed = run(run_module, eks, replace={"cluster_name": CLUSTER_NAME, "name": "vpc-cni",
+                                                   "configuration_values": CONFIG, "wait": False})
+    assert not failed and result["changed"] is True, result
+
+
+def test_an_addon_without_a_schema_takes_no_configuration(run_module, eks):
+    _client, stubber = eks
+    describe(stubber)
+    versions_offered(stubber)
+    schema_given(stubber, schema=None)
+    result, failed = run(run_module, eks)
+    assert failed and "takes no configuration" in result["msg"], result
+
+
+def test_without_jsonschema_a_configuration_fails_before_any_call(run_module, eks, monkeypatch):
+    monkeypatch.setattr(eks_addon, "jsonschema", None)
+    monkeypatch.setattr(eks_addon, "JSONSCHEMA_IMPORT_ERROR", "ImportError: No module named 'jsonschema'")
+    result, failed = run(run_module, eks)  # no stubbed response: any AWS call would raise instead
+    assert failed and "jsonschema" in result["msg"] and "required" in result["msg"], result
+    _client, stubber = eks
+    describe(stubber, addon())  # without configuration_values the library is not needed
+    result, failed = run(run_module, eks, {"configuration_values": None})
+    assert not failed, result
