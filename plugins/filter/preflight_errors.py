@@ -93,6 +93,9 @@ ADDON_BUILD = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$")
 ECR_NAME = re.compile(r"^([a-z0-9]+([._-][a-z0-9]+)*/)*[a-z0-9]+([._-][a-z0-9]+)*$")
 GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")
 # A GitHub subject the trust policy compares exactly (StringEquals): a ref, an environment or pull_request.
+# What the delivery workflow writes into its shell steps and GitHub expressions: no quote, space or $ gets through.
+RELATIVE_PATH = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._/-]*$")
+BRANCH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
 SUBJECT_TAIL = r":(ref:refs/(heads|tags)/[^*?\s]+|environment:[^*?:\s]+|pull_request)$"
 NVIDIA_AMIS = "AL2023_x86_64_NVIDIA, AL2023_ARM_64_NVIDIA, AL2_x86_64_GPU"
 
@@ -414,6 +417,10 @@ def _ecr_repository(s, name, given):
                           "here")
         return errors
     role = f"{s.get('platform_delivery_ci_role_prefix')}{name}"
+    chart = repo.get("chart_path")
+    if not (_matches(RELATIVE_PATH, chart) and ".." not in str(chart).split("/")):
+        errors.append(f"{var}.chart_path={_json(chart)} must be a folder of the manifests repository, such as "
+                      "charts/triptrip-api: letters, digits and . _ - / only, no .. (the workflow's shell steps use it)")
     if not _matches(GITHUB_REPOSITORY, github):
         errors.append(f"{var}.github_repository={_json(github)} must be owner/name")
     if not _matches(r"^[A-Za-z0-9+=,.@_-]{1,64}$", role):
@@ -441,6 +448,12 @@ def _delivery(s):
     if not _matches(r"^https://[^/\s]+$", url):
         errors.append(f"platform_delivery_github_oidc_url={_json(url)} must be an https:// issuer host, such as "
                       "https://token.actions.githubusercontent.com")
+    branches = list(_mapping(s.get("platform_delivery_branches"))) + list(s.get("platform_delivery_pull_request_branches")
+                                                                         or [])
+    for branch in branches:
+        if not (_matches(BRANCH, branch) and ".." not in str(branch)):
+            errors.append(f"platform_delivery_branches or platform_delivery_pull_request_branches hold {_json(branch)}: "
+                          "a branch name is letters, digits and . _ - / (the workflow's expressions compare it)")
     for branch, env in _mapping(s.get("platform_delivery_branches")).items():
         if not _matches(DNS_NAME, env):
             errors.append(f"platform_delivery_branches.{branch}={_json(env)} must be an environment name (its "

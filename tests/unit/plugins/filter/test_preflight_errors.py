@@ -38,7 +38,7 @@ BASE = {
     "platform_ecr_defaults": {"image_tag_mutability": "IMMUTABLE", "scan_on_push": True, "untagged_expire_days": 7,
                               "keep_images": 30, "encryption": {"type": "AES256"}, "github_repository": "",
                               "ci_subjects": []},
-    "platform_ecr_repositories": {"triptrip-api": {"github_repository": GITHUB,
+    "platform_ecr_repositories": {"triptrip-api": {"github_repository": GITHUB, "chart_path": "charts/triptrip-api",
                                                    "ci_subjects": [f"repo:{GITHUB}:ref:refs/heads/main"]}},
     "platform_eks_access_entries": [{"role_name": "platform-admins", "access_policies": [
         {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
@@ -169,11 +169,23 @@ VALUE_CASES = [
     ("ecr-scan-string", {"platform_ecr_repositories": {"triptrip-api": {"scan_on_push": "yes"}}},
      'platform_ecr_repositories.triptrip-api.scan_on_push="yes" must be true or false'),
     ("ecr-subject-wildcard", {"platform_ecr_repositories": {"triptrip-api": {
-        "github_repository": GITHUB, "ci_subjects": [f"repo:{GITHUB}:ref:refs/heads/main", f"repo:{GITHUB}:*"]}}},
+        "github_repository": GITHUB, "chart_path": "charts/api",
+        "ci_subjects": [f"repo:{GITHUB}:ref:refs/heads/main", f"repo:{GITHUB}:*"]}}},
      "platform_ecr_repositories.triptrip-api.ci_subjects=["),
     ("ecr-subject-missing-branch", {"platform_ecr_repositories": {"triptrip-api": {
-        "github_repository": GITHUB, "ci_subjects": [f"repo:{GITHUB}:pull_request"]}}},
+        "github_repository": GITHUB, "chart_path": "charts/api", "ci_subjects": [f"repo:{GITHUB}:pull_request"]}}},
      "platform_ecr_repositories.triptrip-api.ci_subjects lacks"),
+    # Issue #26: what the rendered workflow writes into its shell steps and GitHub expressions.
+    ("ecr-chart-path-shell", {"platform_ecr_repositories": {"triptrip-api": {
+        "github_repository": GITHUB, "ci_subjects": [f"repo:{GITHUB}:ref:refs/heads/main"],
+        "chart_path": "charts/api; curl evil.example"}}},
+     'platform_ecr_repositories.triptrip-api.chart_path="charts/api; curl evil.example" must be a folder'),
+    ("ecr-chart-path-parent", {"platform_ecr_repositories": {"triptrip-api": {
+        "github_repository": GITHUB, "ci_subjects": [f"repo:{GITHUB}:ref:refs/heads/main"],
+        "chart_path": "charts/../../etc"}}},
+     'platform_ecr_repositories.triptrip-api.chart_path="charts/../../etc" must be a folder'),
+    ("pull-request-branch-quote", {"platform_delivery_pull_request_branches": ["main'"]},
+     'platform_delivery_branches or platform_delivery_pull_request_branches hold "main\'": a branch name'),
     ("oidc-url", {"platform_delivery_github_oidc_url": "http://x"}, 'platform_delivery_github_oidc_url="http://x"'),
     ("manifests-repository", {"platform_delivery_manifests_repository": "manifests"},
      'platform_delivery_manifests_repository="manifests" must be owner/name'),
