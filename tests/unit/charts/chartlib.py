@@ -5,6 +5,7 @@ cluster; tests/integration dry-runs the same objects on one)."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import subprocess
 from pathlib import Path
 
@@ -39,6 +40,17 @@ def renderer(helm, chart: str, release: str, namespace: str):
         return [d for d in yaml.safe_load_all(result.stdout) if d]
 
     return _render
+
+
+def template_with(helm, chart: str, values_file: str, values: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+    """helm template of `chart` with one of its values files and then `values` (as a file, the way the workloads role
+    and Argo CD hand over an inventory's values: types as YAML writes them, a null removing a default)."""
+    text = yaml.safe_dump(values, sort_keys=False)
+    # Named by its content: helm's runs are cached by their arguments.
+    given = tmp_path / f"values-{hashlib.sha256(text.encode()).hexdigest()[:12]}.yaml"
+    given.write_text(text)
+    return helm("template", "release", chart, "-n", "default", "--kube-version", KUBE_VERSION,
+                "-f", f"{chart}/{values_file}", "-f", str(given))
 
 
 def one(docs: list[dict], kind: str, name: str) -> dict:
