@@ -32,7 +32,10 @@ app: {{ .Values.name }}
 {{- end }}
 
 {{/*
-Refuse a member count Redis Cluster cannot use: whole shards of (1 + clusterReplicas) pods, at least three primaries.
+Refuse a member count Redis Cluster cannot use: whole shards of (1 + clusterReplicas) pods, at least three primaries;
+and a disruption budget that lets a drain take more members at once than a shard has replicas, which could take a
+primary and all its replicas together, and their slots with them. values.schema.json cannot compare two values; the
+preflight holds the inventory to the same rules (plugins/filter/chart_values_errors.py).
 */}}
 {{- define "triptrip-redis.validate" -}}
 {{- $shard := add1 (int .Values.clusterReplicas) }}
@@ -45,5 +48,8 @@ Refuse a member count Redis Cluster cannot use: whole shards of (1 + clusterRepl
 {{- end }}
 {{- if and .Values.podDisruptionBudget.enabled (lt (int .Values.clusterReplicas) 1) }}
 {{- fail "clusterReplicas=0 leaves no replica to fail over to; a disruption budget cannot keep such a cluster up" }}
+{{- end }}
+{{- if and .Values.podDisruptionBudget.enabled (gt (int .Values.podDisruptionBudget.maxUnavailable) (int .Values.clusterReplicas)) }}
+{{- fail (printf "podDisruptionBudget.maxUnavailable=%d is above clusterReplicas=%d: a drain could take a primary and all its replicas at once" (int .Values.podDisruptionBudget.maxUnavailable) (int .Values.clusterReplicas)) }}
 {{- end }}
 {{- end }}

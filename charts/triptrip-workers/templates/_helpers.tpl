@@ -30,7 +30,7 @@ app: {{ .Values.queueWorker.name }}
 {{- define "triptrip-workers.image" -}}
 {{- $tag := .Values.queueWorker.image.tag | toString }}
 {{- if or (eq $tag "") (eq $tag "latest") }}
-{{- fail "queueWorker.image.tag must name a release, not latest or nothing" }}
+{{- fail (printf "queueWorker.image.tag=%q must name a release, not latest or nothing" $tag) }}
 {{- end }}
 {{- printf "%s:%s" .Values.queueWorker.image.repository $tag }}
 {{- end }}

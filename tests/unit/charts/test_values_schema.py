@@ -1,7 +1,7 @@
 """The workload charts' values.schema.json (issue #26, "chart values we own"): Helm itself, with the real binary,
 refuses a misspelt key at every level of the chart's own mappings, a value of the wrong type and one out of range, on
 top of each chart's values-production.yaml, and takes the shipped values files; every mapping the chart owns is closed
-and every open one says why."""
+and every open one says why; the templates refuse what a schema cannot compare, and take values at those limits."""
 
 from __future__ import annotations
 
@@ -77,8 +77,55 @@ REFUSED = {
 }
 REFUSED_CASES = [(chart, *case) for chart, cases in REFUSED.items() for case in cases]
 
+# The templates' rules (chart, profile, values over it, the sentence both helm and the preflight give), and values at
+# their limits that both take.
+RULES = [
+    ("triptrip-api", "production", {"autoscaling": {"maxReplicas": 3}},
+     "autoscaling.minReplicas=5 is above autoscaling.maxReplicas=3: the API server refuses such a "
+     "HorizontalPodAutoscaler"),
+    ("triptrip-api", "production", {"podDisruptionBudget": {"minAvailable": 5}},
+     "podDisruptionBudget.minAvailable=5 is not below autoscaling.minReplicas=5: the budget would let no pod be "
+     "evicted, and every node drain would stall"),
+    ("triptrip-api", "",
+     {"autoscaling": {"enabled": False}, "replicaCount": 1, "podDisruptionBudget": {"minAvailable": 1}},
+     "podDisruptionBudget.minAvailable=1 is not below replicaCount=1: the budget would let no pod be evicted, and "
+     "every node drain would stall"),
+    ("triptrip-api", "production", {"podDisruptionBudget": {"maxUnavailable": 1}},
+     "podDisruptionBudget: set minAvailable or maxUnavailable, not both"),
+    ("triptrip-api", "staging", {"podDisruptionBudget": {"minAvailable": ""}},
+     "podDisruptionBudget: minAvailable or maxUnavailable is required"),
+    ("triptrip-api", "production", {"externalSecrets": {"secrets": []}},
+     "externalSecrets.enabled needs externalSecrets.secrets or externalSecrets.data"),
+    ("triptrip-redis", "production", {"replicas": 5}, "replicas=5 is not a multiple of 1 + clusterReplicas (2)"),
+    ("triptrip-redis", "staging", {"replicas": 4}, "replicas=4 gives 2 primaries; Redis Cluster needs at least 3"),
+    ("triptrip-redis", "", {"replicas": 3, "clusterReplicas": 0},
+     "clusterReplicas=0 leaves no replica to fail over to; a disruption budget cannot keep such a cluster up"),
+    ("triptrip-redis", "production", {"podDisruptionBudget": {"maxUnavailable": 2}},
+     "podDisruptionBudget.maxUnavailable=2 is above clusterReplicas=1: a drain could take a primary and all its "
+     "replicas at once"),
+    ("triptrip-workers", "production", {"queueWorker": {"image": {"tag": "latest"}}},
+     'queueWorker.image.tag="latest" must name a release, not latest or nothing'),
+    ("triptrip-workers", "staging", {"queueWorker": {"image": {"tag": ""}}},
+     'queueWorker.image.tag="" must name a release, not latest or nothing'),
+]
+AT_THE_LIMIT = [
+    ("triptrip-api", "production", {"autoscaling": {"minReplicas": 100}, "podDisruptionBudget": {"minAvailable": 99}}),
+    ("triptrip-api", "",
+     {"autoscaling": {"enabled": False}, "replicaCount": 3, "podDisruptionBudget": {"minAvailable": 2}}),
+    ("triptrip-api", "production", {"podDisruptionBudget": {"minAvailable": "", "maxUnavailable": 1}}),
+    ("triptrip-redis", "production",
+     {"replicas": 9, "clusterReplicas": 2, "podDisruptionBudget": {"maxUnavailable": 2}}),
+    ("triptrip-redis", "", {"replicas": 3, "clusterReplicas": 0, "podDisruptionBudget": {"enabled": False}}),
+    ("triptrip-workers", "production", {"queueWorker": {"image": {"tag": "1.0.1"}}}),
+]
+
+
 def schema(root, chart):
     return json.loads((root / "charts" / chart / "values.schema.json").read_text())
+
+
+def profile_file(profile):
+    return f"values-{profile}.yaml" if profile else "values.yaml"
 
 
 @pytest.mark.parametrize(("chart", "case", "values", "says"), REFUSED_CASES,
@@ -154,3 +201,16 @@ def test_the_three_schemas_define_their_shared_shapes_alike(root):
     for name in sorted(names):
         shapes = {json.dumps(d[name], sort_keys=True) for d in definitions.values() if name in d}
         assert len(shapes) == 1, f"definition {name} differs between the charts"
+
+
+@pytest.mark.parametrize(("chart", "profile", "values", "sentence"), RULES, ids=[r[3].split(" ")[0] for r in RULES])
+def test_helm_refuses_the_templates_rules_across_values(helm, tmp_path, chart, profile, values, sentence):
+    result = template_with(helm, f"charts/{chart}", profile_file(profile), values, tmp_path)
+    assert result.returncode != 0
+    assert sentence in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("chart", "profile", "values"), AT_THE_LIMIT)
+def test_helm_takes_values_at_the_rules_limits(helm, tmp_path, chart, profile, values):
+    result = template_with(helm, f"charts/{chart}", profile_file(profile), values, tmp_path)
+    assert result.returncode == 0, result.stderr
