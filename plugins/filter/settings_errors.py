@@ -27,7 +27,8 @@ description:
     at that path is refused, with the closest known key suggested. The defaults' shape is the schema, with two
     explicit exceptions kept in this plugin, each with its reason. I(Open) paths, passed through to another
     program's schema (chart C(values), Istio's MeshConfig, an EKS add-on's configuration, resource and label maps),
-    whose contents are not checked. I(Entries) paths, maps keyed by names the environment chooses (node groups,
+    whose contents are not checked here (C(chart_values_errors) checks the workloads' chart values against each
+    chart's C(values.schema.json)). I(Entries) paths, maps keyed by names the environment chooses (node groups,
     IRSA roles, ECR repositories, managed add-ons, quotas by namespace), where a new key is allowed, and its value is
     checked against the union of the defaults' entries. Keys that the roles read but the defaults leave out are
     listed as optional keys, with a value that gives their type. The workloads' own names are left to the
@@ -88,6 +89,8 @@ OPEN = (
     "platform_addons.*.values",
     "platform_addons.istio.base_values",
     "platform_addons.istio.*.values",
+    # The workloads' chart values: their keys are the chart's, not platform_workloads_base's (which sets a few), so
+    # chart_values_errors checks them against the chart's values.schema.json, every level closed.
     "platform_workloads.*.values",
     # Istio's own shapes, rendered whole (to_json) into istiod's meshConfig and the API's DestinationRule.
     "platform_addons.istio.mesh_config",

@@ -1,7 +1,8 @@
 """The workload charts' values.schema.json (issue #26, "chart values we own"): Helm itself, with the real binary,
 refuses a misspelt key at every level of the chart's own mappings, a value of the wrong type and one out of range, on
 top of each chart's values-production.yaml, and takes the shipped values files; every mapping the chart owns is closed
-and every open one says why; the templates refuse what a schema cannot compare, and take values at those limits."""
+and every open one says why; the rules the templates refuse with `fail` are the ones the preflight mirrors
+(plugins/filter/chart_values_errors.py), sentence for sentence."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import jsonschema
 import pytest
 import yaml
 from chartlib import VALUES_FILES, template_with
+
+from ansible_collections.triptrip.platform.plugins.filter.chart_values_errors import chart_values_errors
 
 CHARTS = ["triptrip-api", "triptrip-redis", "triptrip-workers"]
 
@@ -204,13 +207,18 @@ def test_the_three_schemas_define_their_shared_shapes_alike(root):
 
 
 @pytest.mark.parametrize(("chart", "profile", "values", "sentence"), RULES, ids=[r[3].split(" ")[0] for r in RULES])
-def test_helm_refuses_the_templates_rules_across_values(helm, tmp_path, chart, profile, values, sentence):
+def test_helm_and_the_preflight_refuse_the_templates_rules_in_the_same_words(
+        root, helm, tmp_path, chart, profile, values, sentence):
     result = template_with(helm, f"charts/{chart}", profile_file(profile), values, tmp_path)
     assert result.returncode != 0
     assert sentence in result.stderr, result.stderr
+    under = "values.yaml" + (f", values-{profile}.yaml" if profile else "")
+    assert chart_values_errors({"w": {"chart": chart, "values": values}}, str(root / "charts"), profile) == [
+        f"platform_workloads.w.values: {sentence} (over charts/{chart}/{under})"]
 
 
 @pytest.mark.parametrize(("chart", "profile", "values"), AT_THE_LIMIT)
-def test_helm_takes_values_at_the_rules_limits(helm, tmp_path, chart, profile, values):
+def test_helm_and_the_preflight_take_values_at_the_rules_limits(root, helm, tmp_path, chart, profile, values):
     result = template_with(helm, f"charts/{chart}", profile_file(profile), values, tmp_path)
     assert result.returncode == 0, result.stderr
+    assert chart_values_errors({"w": {"chart": chart, "values": values}}, str(root / "charts"), profile) == []
