@@ -7,6 +7,7 @@ read again for the scalars' text."""
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 
@@ -57,7 +58,8 @@ options:
     elements: str
     default: []
   paths:
-    description: More variable files, or folders read whole (such as a role's C(defaults/main)).
+    description: More variable files, or folders read whole (such as a role's C(defaults/main)); a shell pattern
+      (C(roles/addon_*/defaults/main.yml)) stands for the files it matches.
     type: list
     elements: path
     default: []
@@ -218,8 +220,10 @@ def yaml_number_errors(sources, host="", groups=None, paths=None, extra_vars=Fal
             files.extend(_named(os.path.join(folder, "group_vars"), str(group)))
         if host:
             files.extend(_named(os.path.join(folder, "host_vars"), str(host)))
-    for path in paths or []:
-        files.extend(_vars_files(str(path)))
+    for pattern in paths or []:
+        # A shell pattern (roles/addon_*/defaults/main.yml) stands for the files it matches.
+        for path in sorted(glob.glob(str(pattern))) if glob.has_magic(str(pattern)) else [str(pattern)]:
+            files.extend(_vars_files(path))
     errors, read = [], set()
     for path in files:
         real = os.path.realpath(path)

@@ -121,3 +121,20 @@ def test_a_key_set_twice_in_one_mapping_is_refused_where_it_is_set_again(tmp_pat
     assert yaml_number_errors([str(folder)]) == [
         f"{where}:5: platform_node_groups_overrides.general: is set twice in one mapping (lines 3 and 5); YAML keeps the "
         "last silently: keep one"]
+
+
+def test_a_pattern_among_the_paths_reads_every_file_it_matches(tmp_path):
+    # The preflight passes roles/addon_*/defaults/main.yml: ansible.builtin.fileglob globs file names only, so the
+    # add-on roles' defaults were never read until the filter took the pattern itself.
+    for role, text in (("addon_a", "addon_a_mode: 0644\n"), ("addon_b", "addon_b_every: 1:30\n"), ("other", "x: 0755\n")):
+        (tmp_path / role / "defaults").mkdir(parents=True)
+        (tmp_path / role / "defaults" / "main.yml").write_text(text)
+    errors = yaml_number_errors([], paths=[str(tmp_path / "addon_*" / "defaults" / "main.yml")])
+    assert len(errors) == 2 and "addon_a_mode" in errors[0] and "addon_b_every" in errors[1], errors
+    assert yaml_number_errors([], paths=[str(tmp_path / "nothing_*" / "main.yml")]) == []
+
+
+def test_the_preflight_reads_every_add_on_roles_defaults(root):
+    pattern = str(root / "roles" / "addon_*" / "defaults" / "main.yml")
+    assert len(plugin.glob.glob(pattern)) >= 12
+    assert yaml_number_errors([], paths=[pattern]) == []
