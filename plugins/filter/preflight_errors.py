@@ -448,8 +448,8 @@ def _delivery(s):
     if not _matches(r"^https://[^/\s]+$", url):
         errors.append(f"platform_delivery_github_oidc_url={_json(url)} must be an https:// issuer host, such as "
                       "https://token.actions.githubusercontent.com")
-    branches = list(_mapping(s.get("platform_delivery_branches"))) + list(s.get("platform_delivery_pull_request_branches")
-                                                                         or [])
+    pull_requests = s.get("platform_delivery_pull_request_branches") or []
+    branches = list(_mapping(s.get("platform_delivery_branches"))) + list(pull_requests)
     for branch in branches:
         if not (_matches(BRANCH, branch) and ".." not in str(branch)):
             errors.append(f"platform_delivery_branches or platform_delivery_pull_request_branches hold {_json(branch)}: "

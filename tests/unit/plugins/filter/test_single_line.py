@@ -8,9 +8,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.triptrip.platform.plugins.filter.single_line import single_line
 
 
-@pytest.mark.parametrize("value, expected", [("info", "info"), (2020, "2020"), ("/var/log/containers/*.log",
-                                                                                 "/var/log/containers/*.log"),
-                                             ("${NODE_NAME}-", "${NODE_NAME}-")])
+@pytest.mark.parametrize("value, expected", [
+    ("info", "info"), (2020, "2020"), ("/var/log/containers/*.log", "/var/log/containers/*.log"),
+    ("${NODE_NAME}-", "${NODE_NAME}-")])
 def test_a_value_on_one_line_passes_as_a_string(value, expected):
     assert single_line(value) == expected
 
