@@ -73,6 +73,12 @@ Patches (moto 5.2.5):
     InvalidParameterException "ConfigurationValue provided in request is not supported: Json schema validation
     failed with error: [...]", each error as EKS words it (`$.enableNetworkPolcy: is not defined in the schema and
     the schema does not allow additional properties`, `$.replicaCount: string found, integer expected`).
+19. create_cluster and update_cluster_config drop `zonalShiftConfig` and `controlPlaneScalingConfig`, and
+    update_cluster_config takes several kinds of change in one call: both are stored and described (EKS's defaults
+    `{"enabled": false}` and `{"tier": "standard"}` when not given), an unknown tier is refused with
+    InvalidParameterException, an update is answered with its type (ZonalShiftConfigUpdate,
+    ControlPlaneScalingConfigUpdate, UpgradePolicyUpdate), and a call with more than one kind of change is refused
+    as EKS refuses it: InvalidParameterException "Only one type of update can be allowed."
 """
 
 from __future__ import annotations
@@ -107,7 +113,11 @@ EKSBackend = eks_models.EKSBackend
 _VPC_KEEP = ("subnetIds", "securityGroupIds", "clusterSecurityGroupId", "vpcId")
 
 
-def _cluster_extras(cluster, access_config, deletion_protection, upgrade_policy):
+def _cluster_extras(cluster, access_config, deletion_protection, upgrade_policy, zonal_shift=None, scaling=None):
+    if zonal_shift is not None:  # patch 19
+        cluster.zonal_shift_config = {"enabled": bool(zonal_shift.get("enabled"))}
+    if scaling:  # patch 19
+        cluster.control_plane_scaling_config = {"tier": scaling.get("tier", "standard")}
     if access_config:
         # EKS describes only the mode; bootstrapClusterCreatorAdminPermissions is create-time only.
         current = dict(getattr(cluster, "access_config", None) or {})
@@ -129,8 +139,12 @@ def create_cluster(self):  # patch 1
     cluster.access_config = {"authenticationMode": "CONFIG_MAP"}
     cluster.deletion_protection = False
     cluster.upgrade_policy = {"supportType": "EXTENDED"}
+    cluster.zonal_shift_config = {"enabled": False}  # patch 19: EKS's defaults
+    cluster.control_plane_scaling_config = {"tier": "standard"}
+    scaling = self._get_param("controlPlaneScalingConfig")
+    _check_tier(scaling)
     _cluster_extras(cluster, self._get_param("accessConfig"), self._get_param("deletionProtection"),
-                    self._get_param("upgradePolicy"))
+                    self._get_param("upgradePolicy"), self._get_param("zonalShiftConfig"), scaling)
     bootstrap = self._get_param("bootstrapSelfManagedAddons")
     cluster.bootstrap_self_managed_addons = True if bootstrap is None else bool(bootstrap)  # patch 12
     cluster.addons = {}
@@ -161,9 +175,27 @@ def describe_cluster(self):  # patch 15
     return _orig_describe_cluster(self)
 
 
-def update_cluster_config(self):  # patches 2, 3, 4
+# Patch 19: the control plane's scaling tiers (ProvisionedControlPlaneTier of the EKS API reference).
+_TIERS = ("standard", "tier-xl", "tier-2xl", "tier-4xl", "tier-8xl")
+_CONFIG_UPDATES = ("resourcesVpcConfig", "logging", "accessConfig", "deletionProtection", "upgradePolicy",
+                   "zonalShiftConfig", "controlPlaneScalingConfig")
+
+
+def _check_tier(scaling):
+    if scaling and scaling.get("tier") not in _TIERS:
+        raise InvalidParameterException(message=f"The specified controlPlaneScalingConfig tier is invalid: "
+                                                f"{scaling.get('tier')}")
+
+
+def update_cluster_config(self):  # patches 2, 3, 4, 19
     name = self._get_param("name")
     cluster = self.eks_backend.describe_cluster(name=name)
+    # Patch 19: EKS takes one kind of change per call (kubernetes-sigs/cluster-api-provider-aws#3553, boto/boto3#2592).
+    kinds = [key for key in _CONFIG_UPDATES if self._get_param(key) is not None]
+    if len(kinds) > 1:
+        raise InvalidParameterException(message="Only one type of update can be allowed.")
+    zonal, scaling = self._get_param("zonalShiftConfig"), self._get_param("controlPlaneScalingConfig")
+    _check_tier(scaling)
     vpc = self._get_param("resourcesVpcConfig")
     params = []
     if vpc:
@@ -181,7 +213,11 @@ def update_cluster_config(self):  # patches 2, 3, 4
     access = self._get_param("accessConfig")
     protection = self._get_param("deletionProtection")
     upgrade = self._get_param("upgradePolicy")
-    _cluster_extras(cluster, access, protection, upgrade)
+    _cluster_extras(cluster, access, protection, upgrade, zonal, scaling)
+    if zonal is not None:
+        params.append({"type": "ZonalShiftConfig", "value": json.dumps(zonal)})
+    if scaling:
+        params.append({"type": "UpdatedTier", "value": scaling.get("tier")})
     if access:
         params.append({"type": "AuthenticationMode", "value": json.dumps(access)})
     if protection is not None:
@@ -191,6 +227,10 @@ def update_cluster_config(self):  # patches 2, 3, 4
     update_type = "AccessConfigUpdate" if access else ("LoggingUpdate" if logging and not vpc else "EndpointAccessUpdate")
     if protection is not None and not (vpc or logging or access):
         update_type = "DeletionProtectionUpdate"
+    for given, kind in ((upgrade, "UpgradePolicyUpdate"), (zonal, "ZonalShiftConfigUpdate"),
+                        (scaling, "ControlPlaneScalingConfigUpdate")):
+        if given is not None:
+            update_type = kind
     return ActionResult({"update": {
         "id": str(uuid.uuid4()), "status": "Successful", "type": update_type, "params": params,
         "createdAt": datetime.now(timezone.utc), "errors": [],

@@ -69,6 +69,42 @@ def test_update_cluster_config_applies_the_fields_and_answers_an_update(eks):
     assert described["deletionProtection"] is True
 
 
+def test_zonal_shift_and_scaling_tier_are_stored_with_eks_defaults(eks):  # patch 19
+    described = cluster(eks)
+    assert described["zonalShiftConfig"] == {"enabled": False}
+    assert described["controlPlaneScalingConfig"] == {"tier": "standard"}
+    eks.delete_cluster(name="c")
+    described = cluster(eks, zonalShiftConfig={"enabled": True}, controlPlaneScalingConfig={"tier": "tier-xl"})
+    assert described["zonalShiftConfig"] == {"enabled": True}
+    assert described["controlPlaneScalingConfig"] == {"tier": "tier-xl"}
+
+
+def test_zonal_shift_scaling_tier_and_support_type_updates_answer_their_types(eks):  # patch 19
+    cluster(eks)
+    for change, kind in (({"zonalShiftConfig": {"enabled": True}}, "ZonalShiftConfigUpdate"),
+                         ({"controlPlaneScalingConfig": {"tier": "tier-2xl"}}, "ControlPlaneScalingConfigUpdate"),
+                         ({"upgradePolicy": {"supportType": "STANDARD"}}, "UpgradePolicyUpdate")):
+        assert eks.update_cluster_config(name="c", **change)["update"]["type"] == kind
+    described = eks.describe_cluster(name="c")["cluster"]
+    assert described["zonalShiftConfig"] == {"enabled": True}
+    assert described["controlPlaneScalingConfig"] == {"tier": "tier-2xl"}
+    assert described["upgradePolicy"] == {"supportType": "STANDARD"}
+
+
+def test_one_kind_of_update_per_call_and_known_tiers_only(eks):  # patch 19
+    cluster(eks)
+    with pytest.raises(ClientError, match="Only one type of update can be allowed"):
+        eks.update_cluster_config(name="c", zonalShiftConfig={"enabled": True}, deletionProtection=True)
+    with pytest.raises(ClientError, match="Only one type of update can be allowed"):
+        eks.update_cluster_config(name="c", logging={"clusterLogging": []},
+                                  resourcesVpcConfig={"endpointPublicAccess": False})
+    with pytest.raises(ClientError, match="tier is invalid: tier-3xl"):
+        eks.update_cluster_config(name="c", controlPlaneScalingConfig={"tier": "tier-3xl"})
+    described = eks.describe_cluster(name="c")["cluster"]
+    assert described["zonalShiftConfig"] == {"enabled": False} and described["deletionProtection"] is False
+    assert described["controlPlaneScalingConfig"] == {"tier": "standard"}
+
+
 def test_endpoint_update_keeps_subnets_and_security_groups(eks):
     cluster(eks)
     eks.update_cluster_config(name="c", resourcesVpcConfig={"endpointPublicAccess": True, "publicAccessCidrs": ["10.0.0.0/8"]})
