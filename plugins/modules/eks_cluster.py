@@ -90,6 +90,25 @@ options:
   deletion_protection:
     description: Refuse deletion of the cluster until turned off.
     type: bool
+  support_type:
+    description:
+      - The cluster's upgrade policy. C(STANDARD) lets EKS upgrade the control plane when standard support of its
+        minor ends; C(EXTENDED) keeps the minor for up to 12 more months, at the extended support price.
+      - Omitted, the request leaves EKS's default (C(EXTENDED)) and a run leaves the cluster's alone.
+    type: str
+    choices: [STANDARD, EXTENDED]
+  zonal_shift:
+    description:
+      - Let Amazon Application Recovery Controller shift the cluster's traffic away from an impaired availability
+        zone (zonal shift and zonal autoshift). Omitted, the request leaves EKS's default (off).
+    type: bool
+  control_plane_tier:
+    description:
+      - The control plane's provisioned scaling tier. C(standard) scales with the load (EKS's default); the
+        C(tier-*) tiers keep a capacity provisioned, at their hourly price.
+      - Omitted, the request leaves EKS's default and a run leaves the cluster's alone.
+    type: str
+    choices: [standard, tier-xl, tier-2xl, tier-4xl, tier-8xl]
   tags:
     description: Tags of the cluster.
     type: dict
@@ -126,6 +145,9 @@ EXAMPLES = r"""
     authentication_mode: API
     bootstrap_self_managed_addons: false
     deletion_protection: true
+    support_type: EXTENDED
+    zonal_shift: true
+    control_plane_tier: standard
     tags:
       Environment: production
 """
@@ -197,6 +219,9 @@ def settings(cluster):
         "encryption_kms_key_arn": encryption_key(cluster),
         "authentication_mode": (cluster.get("accessConfig") or {}).get("authenticationMode"),
         "deletion_protection": bool(cluster.get("deletionProtection")),
+        "support_type": (cluster.get("upgradePolicy") or {}).get("supportType"),
+        "zonal_shift": bool((cluster.get("zonalShiftConfig") or {}).get("enabled")),
+        "control_plane_tier": (cluster.get("controlPlaneScalingConfig") or {}).get("tier"),
         "tags": dict(cluster.get("tags") or {}),
     }
 
@@ -204,7 +229,8 @@ def settings(cluster):
 def desired_settings(params, have):
     """`have` with every setting the task states put in its place."""
     want = dict(have)
-    for key in ("version", "authentication_mode", "encryption_kms_key_arn", "deletion_protection"):
+    for key in ("version", "authentication_mode", "encryption_kms_key_arn", "deletion_protection", "support_type",
+                "zonal_shift", "control_plane_tier"):
         if params.get(key) is not None:
             want[key] = params[key]
     if params.get("subnets"):
@@ -284,6 +310,18 @@ def plan(params, cluster):
     if protect is not None and bool(cluster.get("deletionProtection")) != protect:
         calls.append(("deletion protection", "update_cluster_config", {"name": name, "deletionProtection": protect}))
 
+    # EKS takes one kind of change per UpdateClusterConfig ("Only one type of update can be allowed"): one call each.
+    have = settings(cluster)
+    if params.get("support_type") and have["support_type"] != params["support_type"]:
+        calls.append(("support type", "update_cluster_config",
+                      {"name": name, "upgradePolicy": {"supportType": params["support_type"]}}))
+    if params.get("zonal_shift") is not None and have["zonal_shift"] != params["zonal_shift"]:
+        calls.append(("zonal shift", "update_cluster_config",
+                      {"name": name, "zonalShiftConfig": {"enabled": params["zonal_shift"]}}))
+    if params.get("control_plane_tier") and (have["control_plane_tier"] or "standard") != params["control_plane_tier"]:
+        calls.append(("control plane tier", "update_cluster_config",
+                      {"name": name, "controlPlaneScalingConfig": {"tier": params["control_plane_tier"]}}))
+
     if params.get("version") and cluster.get("version") and params["version"] != cluster["version"]:
         calls.append(("version", "update_cluster_version", {"name": name, "version": params["version"]}))
     return calls, None
@@ -321,6 +359,12 @@ def create_request(params):
         request["bootstrapSelfManagedAddons"] = params["bootstrap_self_managed_addons"]
     if params.get("deletion_protection") is not None:
         request["deletionProtection"] = params["deletion_protection"]
+    if params.get("support_type"):
+        request["upgradePolicy"] = {"supportType": params["support_type"]}
+    if params.get("zonal_shift") is not None:
+        request["zonalShiftConfig"] = {"enabled": params["zonal_shift"]}
+    if params.get("control_plane_tier"):
+        request["controlPlaneScalingConfig"] = {"tier": params["control_plane_tier"]}
     if params.get("tags"):
         request["tags"] = wanted_tags(params["tags"])
     return request
@@ -365,6 +409,9 @@ def main():
             bootstrap_cluster_creator_admin_permissions=dict(type="bool", default=False),
             bootstrap_self_managed_addons=dict(type="bool"),
             deletion_protection=dict(type="bool"),
+            support_type=dict(type="str", choices=["STANDARD", "EXTENDED"]),
+            zonal_shift=dict(type="bool"),
+            control_plane_tier=dict(type="str", choices=["standard", "tier-xl", "tier-2xl", "tier-4xl", "tier-8xl"]),
             tags=dict(type="dict"),
             purge_tags=dict(type="bool", default=True),
             wait=dict(type="bool", default=True),

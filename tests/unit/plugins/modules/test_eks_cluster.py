@@ -230,3 +230,72 @@ def test_create_fails_at_once_on_an_invalid_parameter_that_is_not_the_role(run_m
                              http_status_code=400)
     result, failed = run(run_module, eks)
     assert failed and "at least two different AZs" in result["msg"], result
+
+
+AVAILABILITY = {"support_type": "EXTENDED", "zonal_shift": True, "control_plane_tier": "tier-xl"}
+AVAILABLE = {"upgradePolicy": {"supportType": "EXTENDED"}, "zonalShiftConfig": {"enabled": True},
+             "controlPlaneScalingConfig": {"tier": "tier-xl"}}
+
+
+def test_create_sends_the_support_type_zonal_shift_and_tier(run_module, eks):
+    _client, stubber = eks
+    describe(stubber)
+    stubber.add_response("create_cluster", {"cluster": {**ACTIVE, "status": "CREATING"}}, {
+        "name": "triptrip-production", "version": "1.35", "roleArn": ROLE,
+        "resourcesVpcConfig": {"subnetIds": ["subnet-a", "subnet-c", "subnet-d"], "securityGroupIds": ["sg-1"],
+                               "endpointPrivateAccess": True, "endpointPublicAccess": False},
+        "logging": {"clusterLogging": [{"types": sorted(ALL_LOGS), "enabled": True}]},
+        "encryptionConfig": [{"resources": ["secrets"], "provider": {"keyArn": KEY}}],
+        "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
+        "bootstrapSelfManagedAddons": False, "deletionProtection": True,
+        "upgradePolicy": {"supportType": "EXTENDED"}, "zonalShiftConfig": {"enabled": True},
+        "controlPlaneScalingConfig": {"tier": "tier-xl"}, "tags": {"Environment": "production"},
+    })
+    describe(stubber, with_changes(**AVAILABLE))
+    describe(stubber, with_changes(**AVAILABLE))
+    result, failed = run(run_module, eks, AVAILABILITY)
+    assert not failed, result
+    assert result["diff"]["after"]["zonal_shift"] is True and result["diff"]["after"]["control_plane_tier"] == "tier-xl"
+
+
+def test_each_availability_setting_is_one_update_call_and_in_sync_makes_none(run_module, eks):
+    _client, stubber = eks
+    # EKS's defaults (standard tier, no zonal shift, EXTENDED support) taken to the inventory's choices.
+    defaults = with_changes(upgradePolicy={"supportType": "EXTENDED"}, zonalShiftConfig={"enabled": False},
+                            controlPlaneScalingConfig={"tier": "standard"})
+    wanted = {"support_type": "STANDARD", "zonal_shift": True, "control_plane_tier": "tier-2xl"}
+    describe(stubber, defaults)
+    result, failed = run(run_module, eks, wanted, check=True)
+    assert not failed and result["changed"], result
+    changed = {k for k in result["diff"]["before"] if result["diff"]["before"][k] != result["diff"]["after"][k]}
+    assert changed == {"support_type", "zonal_shift", "control_plane_tier"}
+
+    describe(stubber, defaults)
+    for update_id, change in (("u-1", {"upgradePolicy": {"supportType": "STANDARD"}}),
+                              ("u-2", {"zonalShiftConfig": {"enabled": True}}),
+                              ("u-3", {"controlPlaneScalingConfig": {"tier": "tier-2xl"}})):
+        update_done(stubber, "update_cluster_config", {"name": "triptrip-production", **change}, update_id)
+    describe(stubber, with_changes(upgradePolicy={"supportType": "STANDARD"}, zonalShiftConfig={"enabled": True},
+                                   controlPlaneScalingConfig={"tier": "tier-2xl"}))
+    result, failed = run(run_module, eks, wanted)
+    assert not failed, result
+    assert [u["what"] for u in result["updates"]] == ["support type", "zonal shift", "control plane tier"]
+
+    describe(stubber, with_changes(**AVAILABLE))
+    result, failed = run(run_module, eks, AVAILABILITY)
+    assert not failed and result["changed"] is False and result["updates"] == [], result
+
+
+def test_omitted_availability_settings_leave_the_clusters_alone(run_module, eks):
+    _client, stubber = eks
+    describe(stubber, with_changes(upgradePolicy={"supportType": "STANDARD"}, zonalShiftConfig={"enabled": True},
+                                   controlPlaneScalingConfig={"tier": "tier-8xl"}))
+    result, failed = run(run_module, eks)
+    assert not failed and result["changed"] is False, result
+
+
+@pytest.mark.parametrize("change", [{"control_plane_tier": "tier-3xl"}, {"support_type": "standard"},
+                                    {"zonal_shift": "sometimes"}])
+def test_an_unknown_tier_or_support_type_fails_before_any_call(run_module, eks, change):
+    result, failed = run(run_module, eks, change)
+    assert failed and list(change)[0] in result["msg"], result
