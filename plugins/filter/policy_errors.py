@@ -22,10 +22,9 @@ description:
   - Takes the platform's settings by variable name and returns one sentence per breach, each naming the variable, its
     value and the rule (with the spec's section where it has one). An empty list means the environment complies.
   - The strict environments (production and dr, and any that C(platform_policy_strict_environments) adds) keep a
-    private endpoint, deletion protection, the five control plane log types, an IMDS hop limit of 1, and at least one
-    access entry of their own with C(AmazonEKSClusterAdminPolicy) at cluster scope (the runner's entry is only
-    whoever ran the playbooks). The serving
-    ones (production, dr and staging, and any that C(platform_policy_serving_environments) adds) span three zones,
+    private endpoint, deletion protection, the five control plane log types, zonal shift, an IMDS hop limit of 1,
+    and at least one access entry of their own with C(AmazonEKSClusterAdminPolicy) at cluster scope (the runner's
+    entry is only whoever ran the playbooks). The serving ones (production, dr and staging, and any that C(platform_policy_serving_environments) adds) span three zones,
     keep the workloads' PodDisruptionBudgets and run a Kubernetes minor still in EKS standard support today.
   - Which environments are strict or serving is the collection's, not the inventory's (the policy is not data of
     the inventory it polices), so an inventory can add environments to either list, never take one out.
@@ -103,6 +102,9 @@ def _strict(s, env):
     if any(t not in logged for t in LOG_TYPES):
         errors.append(f"platform_eks_logging_types={_json(logged)}: {env} must log {', '.join(LOG_TYPES)} (spec "
                       "2.1.2; CIS EKS 2.1.1)")
+    if s.get("platform_eks_zonal_shift") is not True:
+        errors.append(f"platform_eks_zonal_shift={s.get('platform_eks_zonal_shift')}: {env} must let an impaired "
+                      "availability zone's traffic shift to the others (zonal shift; spec 2.1.1's three zones)")
     if s.get("platform_node_imds_hop_limit") != 1:
         errors.append(f"platform_node_imds_hop_limit={s.get('platform_node_imds_hop_limit')}: {env} nodes must keep "
                       "pods away from the instance metadata (hop limit 1)")

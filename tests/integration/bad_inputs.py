@@ -307,6 +307,10 @@ CASES: list[Case] = [
          groups(gpu={"ami_type": "AL2_x86_64_GPU"}), "platform_node_groups.gpu.ami_type"),
     Case("choice-workloads-profile", BAD_CHOICE, "workloads profile dev",
          {"platform_workloads_profile": "dev"}, "platform_workloads_profile"),
+    Case("choice-control-plane-tier", BAD_CHOICE, "control plane scaling tier tier-3xl (no such tier)",
+         {"platform_eks_control_plane_tier": "tier-3xl"}, "platform_eks_control_plane_tier", shows="tier-3xl"),
+    Case("choice-support-type", BAD_CHOICE, "support type LONG_TERM (STANDARD or EXTENDED)",
+         {"platform_eks_support_type": "LONG_TERM"}, "platform_eks_support_type", shows="LONG_TERM"),
     Case("choice-deletion-protection", BAD_CHOICE, "deletion protection 'maybe' (true, false or empty)",
          {"platform_eks_deletion_protection": "maybe"}, "platform_eks_deletion_protection"),
     # --- bad versions ------------------------------------------------------------------------------------------

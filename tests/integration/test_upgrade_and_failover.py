@@ -224,6 +224,10 @@ def test_dr_failover_check_is_a_plan_that_changes_nothing(root, platform, argocd
     report = (root / "reports/local/dr_failover.md").read_text()
     assert "PLAN (--check), nothing changed" in report
     assert "| compute | 1 / 1 / 3 | 2 / 2 / 30 | yes |" in report
+    # The cluster's availability settings as DescribeCluster gives them (the local inventory keeps EKS's zonal shift
+    # off, and the report says how to turn it on).
+    assert "| zonal shift | off | off |" in report and "| support type | STANDARD | STANDARD |" in report
+    assert "| control plane tier | standard | standard |" in report and "platform_eks_zonal_shift: true" in report
 
 
 def test_dr_failover_scales_to_production_minimums_and_points_argo_cd_here(root, platform, argocd):

@@ -48,6 +48,7 @@ BASE = {
     "platform_eks_api_allowed_cidrs": ["10.0.0.0/16"], "platform_eks_api_proxy_url": "",
     "platform_eks_api_public_cidrs": [], "platform_eks_api_temporary_public_allowed": False,
     "platform_eks_deletion_protection": True, "platform_eks_endpoint_public_access": False,
+    "platform_eks_zonal_shift": True,
     "platform_eks_kms_key_arn": "", "platform_eks_logging_types": ["api", "audit", "authenticator",
                                                                    "controllerManager", "scheduler"],
     "platform_eks_standard_support_end": {"1.34": "2026-12-02", "1.35": "2027-03-27"},
@@ -206,7 +207,7 @@ VALUE_CASES = [
     ("gpu-without-taint", {"platform_node_groups": {"gpu": {**GROUP, "ami_type": "AL2023_x86_64_NVIDIA"}}},
      "platform_node_groups.gpu.taints=[]: a group of NVIDIA nodes needs the taint nvidia.com/gpu"),
     ("gp2-with-iops", {"platform_node_groups": {"general": {**GROUP, "disk": {**GROUP["disk"], "type": "gp2"}}}},
-     "platform_node_groups.general.disk=") ,
+     "platform_node_groups.general.disk="),
     ("subnets-too-small", {"platform_private_subnets": [
         {"az": f"ap-northeast-1{z}", "cidr": f"10.0.0.{n}/28"} for z, n in (("a", 0), ("c", 16), ("d", 32))]},
      "platform_private_subnets: 10.0.0.0/28, 10.0.0.16/28, 10.0.0.32/28 cannot hold their share of the node groups' "
@@ -247,6 +248,8 @@ POLICY_CASES = [
      "platform_eks_endpoint_public_access=True: production must have a private endpoint only"),
     ("deletion-protection", {"platform_eks_deletion_protection": False},
      "platform_eks_deletion_protection=False: production must protect"),
+    ("zonal-shift-off", {"platform_eks_zonal_shift": False},
+     "platform_eks_zonal_shift=False: production must let an impaired availability zone's traffic shift"),
     ("log-types", {"platform_eks_logging_types": ["api"]}, 'platform_eks_logging_types=["api"]: production must log'),
     ("imds", {"platform_node_imds_hop_limit": 2}, "platform_node_imds_hop_limit=2: production nodes"),
     # Issue #26: no cluster admin of production's own once the runner's entry is gone.
