@@ -56,6 +56,13 @@ def describe_nodegroup(client, cluster_name, name):
 # Validation (before any AWS call)
 # ---------------------------------------------------------------------------------------------------------------
 
+# Node auto repair's thresholds (EKS API NodeRepairConfig), as pairs of which one may be set: (count, percentage).
+REPAIR_PAIRS = (("max_unhealthy_node_threshold_count", "max_unhealthy_node_threshold_percentage"),
+                ("max_parallel_nodes_repaired_count", "max_parallel_nodes_repaired_percentage"))
+REPAIR_KEYS = {"enabled": "enabled", **{snake: "".join(w.capitalize() if i else w for i, w in enumerate(snake.split("_")))
+                                       for pair in REPAIR_PAIRS for snake in pair}}
+
+
 def validate(params):
     """Check the task's options; normalise taint effects in place. Returns an error message or None."""
     scaling = params.get("scaling") or {}
@@ -92,6 +99,18 @@ def validate(params):
         pct = update.get("max_unavailable_percentage")
         if pct is not None and not 1 <= pct <= 100:
             return f"update_config.max_unavailable_percentage must be between 1 and 100, got {pct}"
+
+    repair = params.get("node_repair")
+    if repair:
+        for count, percentage in REPAIR_PAIRS:
+            if repair.get(count) is not None and repair.get(percentage) is not None:
+                return f"node_repair: set {count} or {percentage}, not both"
+            if repair.get(count) is not None and repair[count] < 1:
+                return f"node_repair.{count} must be 1 or more, got {repair[count]}"
+            if repair.get(percentage) is not None and not 1 <= repair[percentage] <= 100:
+                return f"node_repair.{percentage} must be between 1 and 100, got {repair[percentage]}"
+            if not repair["enabled"] and (repair.get(count) is not None or repair.get(percentage) is not None):
+                return f"node_repair: {count} and {percentage} apply only with enabled=true"
 
     if params.get("disk_size") is not None and params.get("launch_template"):
         return "disk_size cannot be used with launch_template: set the root volume size in the launch template"
@@ -159,8 +178,16 @@ def settings(nodegroup):
         } if template else None,
         "version": nodegroup.get("version"),
         "release_version": nodegroup.get("releaseVersion"),
+        "node_repair": {snake: (nodegroup.get("nodeRepairConfig") or {}).get(camel) for snake, camel in REPAIR_KEYS.items()
+                        if (nodegroup.get("nodeRepairConfig") or {}).get(camel) is not None} or {"enabled": False},
         "tags": dict(nodegroup.get("tags") or {}),
     }
+
+
+def wanted_node_repair(params):
+    """NodeRepairConfig as the task states it (the thresholds not given are left out: EKS's defaults)."""
+    return {camel: params["node_repair"][snake] for snake, camel in REPAIR_KEYS.items()
+            if params["node_repair"].get(snake) is not None}
 
 
 def wanted_labels(params):
@@ -290,10 +317,18 @@ def plan(params, nodegroup, template_version):
                 if k in ("maxUnavailable", "maxUnavailablePercentage") and v is not None}
         if want != have:
             config["updateConfig"] = want
+    if params.get("node_repair"):
+        want = wanted_node_repair(params)
+        # Compared on what the task states: a threshold left out is EKS's to choose (described or not); a node group
+        # EKS describes without the config has repair off.
+        have = {"enabled": False, **(nodegroup.get("nodeRepairConfig") or {})}
+        if any(have.get(key) != value for key, value in want.items()):
+            config["nodeRepairConfig"] = want
     if config:
         result["config"] = {"clusterName": cluster_name, "nodegroupName": name, **config}
         result["config_parts"] = [{"labels": "labels", "taints": "taints", "scalingConfig": "scaling",
-                                   "updateConfig": "update_config"}[k] for k in config]
+                                   "updateConfig": "update_config", "nodeRepairConfig": "node_repair"}[k]
+                                  for k in config]
 
     version = {}
     template = params.get("launch_template")
@@ -327,6 +362,8 @@ def desired_settings(params, have, steps):
             after["scaling"][option] = scaling[key]
     if params.get("update_config"):
         after["update_config"] = {k: v for k, v in params["update_config"].items() if v is not None}
+    if params.get("node_repair"):
+        after["node_repair"] = {k: v for k, v in params["node_repair"].items() if v is not None}
     version = steps.get("version") or {}
     if "launchTemplate" in version:
         after["launch_template"] = {**after["launch_template"], "version": version["launchTemplate"]["version"]}
@@ -363,6 +400,8 @@ def create_request(params):
         request["taints"] = [request_taint(t) for t in taint_map(params["taints"]).values()]
     if params.get("update_config"):
         request["updateConfig"] = wanted_update_config(params)
+    if params.get("node_repair"):
+        request["nodeRepairConfig"] = wanted_node_repair(params)
     if params.get("launch_template"):
         template = template_ref(params["launch_template"])
         if params["launch_template"].get("version"):
@@ -398,6 +437,7 @@ def create_settings(params):
                             "version": template.get("version")} if template else None,
         "version": params.get("version"),
         "release_version": params.get("release_version"),
+        "node_repair": {k: v for k, v in (params.get("node_repair") or {"enabled": False}).items() if v is not None},
         "tags": request.get("tags") or {},
     }
 

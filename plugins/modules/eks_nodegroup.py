@@ -178,6 +178,29 @@ options:
       max_unavailable_percentage:
         description: Percentage of the nodes, 1 to 100.
         type: int
+  node_repair:
+    description:
+      - EKS node auto repair (C(nodeRepairConfig)) - EKS replaces or reboots nodes that the node monitoring agent or
+        the kubelet report unhealthy. Not managed when unset.
+      - A threshold left out is EKS's default, and is not compared. For each pair, give the count or the percentage.
+    type: dict
+    suboptions:
+      enabled:
+        description: Repair unhealthy nodes.
+        type: bool
+        required: true
+      max_unhealthy_node_threshold_count:
+        description: Stop repairing when more nodes than this are unhealthy (a wider problem than one node).
+        type: int
+      max_unhealthy_node_threshold_percentage:
+        description: The same, as a percentage of the group's nodes (1 to 100).
+        type: int
+      max_parallel_nodes_repaired_count:
+        description: At most this many nodes repaired at a time.
+        type: int
+      max_parallel_nodes_repaired_percentage:
+        description: The same, as a percentage of the group's nodes (1 to 100).
+        type: int
   launch_template:
     description:
       - EC2 launch template of the nodes, by O(launch_template.id) or O(launch_template.name) (one of them).
@@ -255,6 +278,10 @@ EXAMPLES = r"""
       desired_size: 3
     update_config:
       max_unavailable_percentage: 33
+    node_repair:
+      enabled: true
+      max_unhealthy_node_threshold_percentage: 20
+      max_parallel_nodes_repaired_percentage: 10
     labels:
       triptrip.io/pool: general
     taints:
@@ -433,6 +460,13 @@ def main():
                 max_unavailable_percentage=dict(type="int"),
             ), mutually_exclusive=[["max_unavailable", "max_unavailable_percentage"]],
                 required_one_of=[["max_unavailable", "max_unavailable_percentage"]]),
+            node_repair=dict(type="dict", options=dict(
+                enabled=dict(type="bool", required=True),
+                max_unhealthy_node_threshold_count=dict(type="int"),
+                max_unhealthy_node_threshold_percentage=dict(type="int"),
+                max_parallel_nodes_repaired_count=dict(type="int"),
+                max_parallel_nodes_repaired_percentage=dict(type="int"),
+            )),
             launch_template=dict(type="dict", options=dict(
                 id=dict(type="str"),
                 name=dict(type="str"),

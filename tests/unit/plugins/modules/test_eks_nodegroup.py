@@ -558,3 +558,62 @@ def test_create_retries_while_the_node_role_lacks_its_just_attached_policies(run
     assert not failed, result
     assert result["updates"] == [{"call": "create_nodegroup", "what": ["nodegroup"]}]
     assert no_sleep[0] == 2  # the role's wait, then the node group's poll
+
+
+REPAIR = {"enabled": True, "max_unhealthy_node_threshold_percentage": 20, "max_parallel_nodes_repaired_count": 1}
+REPAIR_SENT = {"enabled": True, "maxUnhealthyNodeThresholdPercentage": 20, "maxParallelNodesRepairedCount": 1}
+
+
+def test_create_sends_node_repair_with_only_the_thresholds_given(run_module, eks):
+    _client, stubber = eks
+    describe(stubber)
+    stubber.add_response("create_nodegroup", nodegroup(status="CREATING"), {
+        **KEY, "nodeRole": ROLE, "subnets": ["subnet-a"], "capacityType": "ON_DEMAND",
+        "nodeRepairConfig": REPAIR_SENT})
+    result, failed = run_module(eks_nodegroup, {
+        "cluster_name": CLUSTER, "name": NAME, "node_role_arn": ROLE, "subnets": ["subnet-a"], "node_repair": REPAIR,
+        "wait": False}, eks[0], EKS_RETRY)
+    assert not failed and result["changed"], result
+    assert result["diff"]["after"]["node_repair"] == REPAIR
+
+
+def test_node_repair_turned_on_is_one_config_update_and_then_in_sync(run_module, eks):
+    _client, stubber = eks
+    describe(stubber, nodegroup())  # EKS describes no nodeRepairConfig: repair is off
+    config_update(stubber, {"nodeRepairConfig": REPAIR_SENT})
+    describe(stubber, nodegroup(nodeRepairConfig=REPAIR_SENT))
+    result, failed = run(run_module, eks, {"node_repair": REPAIR})
+    assert not failed, result
+    assert result["updates"][0]["what"] == ["node_repair"]
+    assert changed_settings(result) == {"node_repair"}
+    assert result["diff"]["before"]["node_repair"] == {"enabled": False}
+    # EKS's own value for a threshold the task leaves out is not a difference.
+    describe(stubber, nodegroup(nodeRepairConfig={**REPAIR_SENT, "nodeRepairConfigOverrides": [
+        {"nodeMonitoringCondition": "AcceleratedHardwareReady", "nodeUnhealthyReason": "NvidiaXID13Error",
+         "minRepairWaitTimeMins": 10, "repairAction": "Reboot"}]}))
+    result, failed = run(run_module, eks, {"node_repair": REPAIR})
+    assert not failed and result["changed"] is False, result
+
+
+def test_node_repair_off_and_unset_are_in_sync_with_a_group_without_it(run_module, eks):
+    _client, stubber = eks
+    describe(stubber, nodegroup())
+    result, failed = run(run_module, eks, {"node_repair": {"enabled": False}})
+    assert not failed and result["changed"] is False, result
+    describe(stubber, nodegroup(nodeRepairConfig={"enabled": True}))
+    result, failed = run(run_module, eks)  # unset: not managed
+    assert not failed and result["changed"] is False, result
+
+
+@pytest.mark.parametrize(("repair", "words"), [
+    ({"enabled": True, "max_unhealthy_node_threshold_count": 2, "max_unhealthy_node_threshold_percentage": 20},
+     "node_repair: set max_unhealthy_node_threshold_count or max_unhealthy_node_threshold_percentage, not both"),
+    ({"enabled": True, "max_parallel_nodes_repaired_percentage": 150},
+     "node_repair.max_parallel_nodes_repaired_percentage must be between 1 and 100, got 150"),
+    ({"enabled": True, "max_unhealthy_node_threshold_count": 0},
+     "node_repair.max_unhealthy_node_threshold_count must be 1 or more, got 0"),
+    ({"enabled": False, "max_parallel_nodes_repaired_count": 1}, "apply only with enabled=true"),
+])
+def test_bad_node_repair_thresholds_fail_before_any_call(run_module, eks, repair, words):
+    result, failed = run(run_module, eks, {"node_repair": repair})
+    assert failed and words in result["msg"], result
