@@ -91,11 +91,18 @@ AWS_EBS_CSI_DRIVER = closed(
                     livenessProbe=EBS_SIDECAR, nodeDriverRegistrar=EBS_SIDECAR),
 )
 
+# The node monitoring agent's DaemonSet and, on NVIDIA nodes, its DCGM exporter (issue #27's node health).
+NODE_MONITORING_AGENT = closed(
+    nodeAgent=closed(resources=RESOURCES, **POD_PLACEMENT, **POD_METADATA),
+    dcgmAgent=closed(resources=RESOURCES, **POD_PLACEMENT, **POD_METADATA),
+)
+
 ADDON_SCHEMAS = {
     "vpc-cni": VPC_CNI,
     "coredns": COREDNS,
     "kube-proxy": KUBE_PROXY,
     "aws-ebs-csi-driver": AWS_EBS_CSI_DRIVER,
+    "eks-node-monitoring-agent": NODE_MONITORING_AGENT,
 }
 
 

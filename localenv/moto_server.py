@@ -367,6 +367,7 @@ ADDON_VERSIONS = {
     "coredns": {"v1.13.2-eksbuild.1": ("1.34", "1.35")},
     "kube-proxy": {"v1.34.1-eksbuild.2": ("1.34",), "v1.35.0-eksbuild.2": ("1.35",)},
     "aws-ebs-csi-driver": {"v1.66.0-eksbuild.1": ("1.33", "1.34", "1.35")},
+    "eks-node-monitoring-agent": {"v1.4.0-eksbuild.2": ("1.33", "1.34", "1.35")},
 }
 _ADDON_FIELDS = ("serviceAccountRoleArn", "configurationValues")
 

@@ -20,6 +20,7 @@ from ansible_collections.triptrip.platform.plugins.filter.policy_errors import i
 from ansible_collections.triptrip.platform.plugins.filter.subnet_errors import ipv4_network, subnet_errors
 from ansible_collections.triptrip.platform.plugins.module_utils.capacity import parse_quantity
 from ansible_collections.triptrip.platform.plugins.module_utils.eks_access_policies import closest_policy, policy_name
+from ansible_collections.triptrip.platform.plugins.module_utils.nodegroup import validate as nodegroup_errors
 
 DOCUMENTATION = r"""
 ---
@@ -299,6 +300,15 @@ def _aws_roles(s, irsa_policies_dir):
                           "v1.21.1-eksbuild.3, configuration a mapping, and irsa a key of platform_irsa_roles "
                           f"({', '.join(roles)})")
     return errors
+
+
+def _node_repair(s):
+    """The node repair thresholds' ranges and pairs, as triptrip.platform.eks_nodegroup would refuse them later."""
+    repair = s.get("platform_node_repair")
+    if not isinstance(repair, dict) or not isinstance(repair.get("enabled"), bool):
+        return []  # the argument specs name the type
+    error = nodegroup_errors({"node_repair": repair})
+    return [f"platform_node_repair={_json(repair)}: {error.replace('node_repair', 'platform_node_repair', 1)}"] if error else []
 
 
 def _access(s):
@@ -595,7 +605,7 @@ def preflight_errors(settings, irsa_policies_dir, charts_dir):
     return (_names(s) + _aws(s) + _vpc(s) + _secrets(s) + _namespaces(s) + _quotas(s)
             + node_group_errors(s.get("platform_node_groups") or {},
                                 known_instance_types=s.get("platform_instance_types"))
-            + _storage_class(s) + _aws_roles(s, irsa_policies_dir) + _access(s) + _addons(s)
+            + _storage_class(s) + _aws_roles(s, irsa_policies_dir) + _node_repair(s) + _access(s) + _addons(s)
             + _workloads(s, charts_dir) + _flows(s) + _delivery(s) + _combinations(s) + _security(s))
 
 

@@ -95,6 +95,10 @@ def test_02_converge_builds_what_the_spec_asks(root, moto):
     assert sorted(enabled) == sorted(LOGS)
     assert cluster["accessConfig"]["authenticationMode"] == "API"
     assert cluster["deletionProtection"] is True
+    # Issue #27's availability settings, as production's inventory states them (moto patch 19 stores them).
+    assert cluster["upgradePolicy"] == {"supportType": "EXTENDED"}
+    assert cluster["zonalShiftConfig"] == {"enabled": True}
+    assert cluster["controlPlaneScalingConfig"] == {"tier": "standard"}
     groups = aws("logs").describe_log_groups(logGroupNamePrefix=f"/aws/eks/{CLUSTER}/cluster")["logGroups"]
     assert [g["retentionInDays"] for g in groups] == [90]
     # Egress (production: a NAT gateway per zone): each node subnet routes 0.0.0.0/0 to the NAT gateway of its own
@@ -153,6 +157,9 @@ def test_03_five_node_groups_with_launch_templates(moto):
         assert group["labels"] == labels, name
         assert sorted(group["taints"], key=str) == sorted(taints, key=str), name
         assert group["updateConfig"] == {"maxUnavailablePercentage": 33}, name
+        # Production's node auto repair and its thresholds (inventories/production).
+        assert group["nodeRepairConfig"] == {"enabled": True, "maxUnhealthyNodeThresholdPercentage": 20,
+                                             "maxParallelNodesRepairedPercentage": 10}, name
         assert group["tags"][f"k8s.io/cluster-autoscaler/{CLUSTER}"] == "owned"
         template = group["launchTemplate"]
         assert template["name"] == f"{CLUSTER}-{name}"
@@ -327,7 +334,7 @@ def test_07b_addon_and_access_entry_roles_send_what_the_inventory_says(root, mot
     eks = aws("eks")
     names = eks.list_addons(clusterName=CLUSTER)["addons"]
     addons = {n: eks.describe_addon(clusterName=CLUSTER, addonName=n)["addon"] for n in names}
-    assert sorted(addons) == ["aws-ebs-csi-driver", "coredns", "kube-proxy", "vpc-cni"], names
+    assert sorted(addons) == ["aws-ebs-csi-driver", "coredns", "eks-node-monitoring-agent", "kube-proxy", "vpc-cni"], names
     account = aws("sts").get_caller_identity()["Account"]
     role = f"arn:aws:iam::{account}:role/{CLUSTER}"
     cni = addons["vpc-cni"]

@@ -188,6 +188,12 @@ VALUE_CASES = [
     ("pull-request-branch-quote", {"platform_delivery_pull_request_branches": ["main'"]},
      'platform_delivery_branches or platform_delivery_pull_request_branches hold "main\'": a branch name'),
     ("oidc-url", {"platform_delivery_github_oidc_url": "http://x"}, 'platform_delivery_github_oidc_url="http://x"'),
+    # Issue #27: node auto repair's thresholds, refused here rather than by eks_nodegroup after the cluster is built.
+    ("node-repair-percentage", {"platform_node_repair": {"enabled": True, "max_unhealthy_node_threshold_percentage": 0}},
+     "platform_node_repair.max_unhealthy_node_threshold_percentage must be between 1 and 100, got 0"),
+    ("node-repair-off-with-thresholds", {"platform_node_repair": {"enabled": False,
+                                                                  "max_parallel_nodes_repaired_count": 2}},
+     "apply only with enabled=true"),
     ("manifests-repository", {"platform_delivery_manifests_repository": "manifests"},
      'platform_delivery_manifests_repository="manifests" must be owner/name'),
     # Issue #26: a name read from a `|` block keeps its newline, which `$` would let through.
