@@ -59,8 +59,11 @@ def describe_nodegroup(client, cluster_name, name):
 # Node auto repair's thresholds (EKS API NodeRepairConfig), as pairs of which one may be set: (count, percentage).
 REPAIR_PAIRS = (("max_unhealthy_node_threshold_count", "max_unhealthy_node_threshold_percentage"),
                 ("max_parallel_nodes_repaired_count", "max_parallel_nodes_repaired_percentage"))
-REPAIR_KEYS = {"enabled": "enabled", **{snake: "".join(w.capitalize() if i else w for i, w in enumerate(snake.split("_")))
-                                       for pair in REPAIR_PAIRS for snake in pair}}
+REPAIR_KEYS = {"enabled": "enabled",
+               "max_unhealthy_node_threshold_count": "maxUnhealthyNodeThresholdCount",
+               "max_unhealthy_node_threshold_percentage": "maxUnhealthyNodeThresholdPercentage",
+               "max_parallel_nodes_repaired_count": "maxParallelNodesRepairedCount",
+               "max_parallel_nodes_repaired_percentage": "maxParallelNodesRepairedPercentage"}
 
 
 def validate(params):
