@@ -79,6 +79,12 @@ Patches (moto 5.2.5):
     InvalidParameterException, an update is answered with its type (ZonalShiftConfigUpdate,
     ControlPlaneScalingConfigUpdate, UpgradePolicyUpdate), and a call with more than one kind of change is refused
     as EKS refuses it: InvalidParameterException "Only one type of update can be allowed."
+20. The insight API is missing (HTTP 404): ListInsights and DescribeInsight answer the UPGRADE_READINESS insights
+    for the cluster's next minor, computed from what this layer stores when asked (EKS refreshes its own daily):
+    add-on version compatibility (ERROR when no build of an installed add-on is offered for that minor, WARNING
+    when the installed build is not but another is), kubelet version skew (ERROR past three minors) and deprecated
+    API usage, UNKNOWN here as it comes from audit logs this server does not see. Filtered by category, version and
+    status, paged as EKS pages, ResourceNotFoundException for an unknown id.
 """
 
 from __future__ import annotations
@@ -740,6 +746,72 @@ _ACCESS_ENTRY_CALLS = ("create_access_entry", "describe_access_entry", "list_acc
                        "list_associated_access_policies")
 
 
+# Patch 20: upgrade insights, computed from what the patch layer stores when they are asked for (EKS refreshes its own
+# once a day). For the next Kubernetes minor: add-on compatibility (ERROR when no build of an installed add-on is
+# offered for it, WARNING when the installed build is not but another is: upgrade it after the control plane) and
+# kubelet version skew (ERROR when a node group would be more than three minors behind, the Kubernetes skew policy).
+# Deprecated API usage comes from the cluster's audit logs, which this server does not see: UNKNOWN, saying so.
+def _insights(cluster):
+    major, minor = _minor(cluster.version)
+    target = f"{major}.{minor + 1}"
+    now = datetime.now(timezone.utc)
+    missing, behind = [], []
+    for name, addon in sorted(getattr(cluster, "addons", {}).items()):
+        offered = [v for v, minors in ADDON_VERSIONS.get(name, {}).items() if target in minors]
+        if not offered:
+            missing.append(name)
+        elif addon["addonVersion"] not in offered:
+            behind.append(f"{name} {addon['addonVersion']} (offered for {target}: {', '.join(offered)})")
+    skewed = sorted(f"{n} ({g.version})" for n, g in cluster.nodegroups.items() if minor + 1 - _minor(g.version)[1] > 3)
+    found = [
+        ("Amazon EKS add-on version compatibility",
+         "ERROR" if missing else "WARNING" if behind else "PASSING",
+         f"No build offered for Kubernetes {target}: {', '.join(missing)}." if missing else
+         f"Installed builds not offered for Kubernetes {target}: {'; '.join(behind)}." if behind else
+         f"Every installed add-on build is offered for Kubernetes {target}.",
+         "Upgrade the add-ons to builds offered for the target version (DescribeAddonVersions) before or right "
+         "after the control plane, as each add-on's documentation says."),
+        ("Kubelet version skew", "ERROR" if skewed else "PASSING",
+         f"Node groups more than three minors behind Kubernetes {target}: {', '.join(skewed)}." if skewed else
+         "No node group would be more than three minors behind the control plane.",
+         "Upgrade the node groups to the cluster's version before upgrading the control plane."),
+        (f"Deprecated APIs removed in Kubernetes v{target}", "UNKNOWN",
+         "The local patch layer does not see the cluster's API requests (EKS reads them from its audit logs).",
+         "Check the API server's apiserver_requested_deprecated_apis metric before upgrading."),
+    ]
+    return [{"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{cluster.arn}/insights/{name}")), "name": name,
+             "category": "UPGRADE_READINESS", "kubernetesVersion": target, "lastRefreshTime": now,
+             "lastTransitionTime": now, "description": f"Checks for {name.lower()}.",
+             "insightStatus": {"status": status, "reason": reason}, "recommendation": advice,
+             "additionalInfo": {}, "resources": [], "categorySpecificSummary": {}}
+            for name, status, reason, advice in found]
+
+
+def list_insights(self):  # patch 20
+    cluster = _cluster_of(self)
+    wanted = self._get_param("filter") or {}
+    chosen = [i for i in _insights(cluster)
+              if i["category"] in (wanted.get("categories") or [i["category"]])
+              and i["kubernetesVersion"] in (wanted.get("kubernetesVersions") or [i["kubernetesVersion"]])
+              and i["insightStatus"]["status"] in (wanted.get("statuses") or [i["insightStatus"]["status"]])]
+    by_id = {i["id"]: i for i in chosen}
+    page, token = _page(self, by_id)
+    fields = ("id", "name", "category", "kubernetesVersion", "lastRefreshTime", "lastTransitionTime", "description",
+              "insightStatus")
+    return ActionResult({"insights": [{k: by_id[i][k] for k in fields} for i in page],
+                         **({"nextToken": token} if token else {})})
+
+
+def describe_insight(self):  # patch 20
+    cluster = _cluster_of(self)
+    ident = self._get_param("id")
+    found = {i["id"]: i for i in _insights(cluster)}.get(ident)
+    if found is None:
+        raise ResourceNotFoundException(clusterName=cluster.name, nodegroupName=None, fargateProfileName=None,
+                                        addonName=None, message=f"No insight found for id: {ident}")
+    return ActionResult({"insight": found})
+
+
 _orig_get_region_from_url = EKSResponse.get_region_from_url
 
 
@@ -786,6 +858,10 @@ def apply():
         eks_urls.url_paths[path] = eks_urls.response.dispatch
     EKSResponse.list_access_policies = list_access_policies  # patch 17
     eks_urls.url_paths["{0}/access-policies$"] = eks_urls.response.dispatch
+    for name in ("list_insights", "describe_insight"):  # patch 20
+        setattr(EKSResponse, name, globals()[name])
+    for path in ("{0}/clusters/(?P<name>[^/]+)/insights$", "{0}/clusters/(?P<name>[^/]+)/insights/(?P<id>[^/]+)$"):
+        eks_urls.url_paths[path] = eks_urls.response.dispatch
     EKSResponse.describe_cluster = describe_cluster  # patch 15
     EKSResponse.get_region_from_url = get_region_from_url  # patch 16
     # patch 13: the shared prefix table moto's tag backend reads (the same dict object, changed in place).

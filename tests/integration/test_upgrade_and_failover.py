@@ -144,6 +144,13 @@ def test_an_unhealthy_cluster_stops_the_upgrade_and_says_how_to_resume(root, pla
     assert versions(platform)[0] == "1.34"
 
 
+def test_an_ignore_id_that_is_not_an_insight_id_is_refused_before_any_change(root, platform, previous_minor):
+    res, recap = playbook(root, platform, "playbooks/upgrade.yml", "-e", "upgrade_ignore_insights=deprecated-apis")
+    assert recap["failed"] == 1 and recap["changed"] == 0, res.stdout[-4000:]
+    assert "upgrade_ignore_insights=deprecated-apis: deprecated-apis is not an insight id" in res.stdout
+    assert versions(platform)[0] == "1.34"
+
+
 def test_check_mode_plans_the_upgrade_and_changes_nothing(root, platform, previous_minor):
     res, recap = playbook(root, platform, "playbooks/upgrade.yml", "--check")
     assert recap["failed"] == 0, res.stdout[-4000:]
@@ -157,6 +164,11 @@ def test_upgrade_by_one_minor_keeps_every_object(root, platform, previous_minor)
     assert recap["failed"] == 0, res.stdout[-4000:]
     cluster, groups = versions(platform)
     assert cluster == "1.35" and set(groups.values()) == {"1.35"}
+    # The upgrade insights for 1.35 were read first (moto patch 20): kube-proxy's 1.34 build is a WARNING, shown,
+    # which does not stop the upgrade; deprecated API usage is UNKNOWN on the local platform.
+    assert "TASK [Read the upgrade insights for 1.35]" in res.stdout
+    assert "WARNING: Amazon EKS add-on version compatibility: Installed builds not offered for Kubernetes 1.35: " \
+           "kube-proxy v1.34.1-eksbuild.2" in res.stdout
     assert autoscaler_image(platform).endswith(f":{CURRENT_TAG}")
     # Order: the control plane before any node group, the node groups before the autoscaler.
     node_group = "Upgrade to the control plane's version node group"

@@ -105,6 +105,38 @@ def test_one_kind_of_update_per_call_and_known_tiers_only(eks):  # patch 19
     assert described["controlPlaneScalingConfig"] == {"tier": "standard"}
 
 
+def insights(eks, **filters):
+    found = eks.list_insights(clusterName="c", filter=filters)["insights"]
+    return {i["name"]: i["insightStatus"]["status"] for i in found}
+
+
+def test_upgrade_insights_for_the_next_minor(eks):  # patch 20
+    cluster(eks)  # 1.35
+    eks.create_addon(clusterName="c", addonName="vpc-cni", addonVersion="v1.21.1-eksbuild.3")
+    # No build of ADDON_VERSIONS is offered for 1.36: the add-on cannot follow the upgrade.
+    assert insights(eks) == {"Amazon EKS add-on version compatibility": "ERROR", "Kubelet version skew": "PASSING",
+                             "Deprecated APIs removed in Kubernetes v1.36": "UNKNOWN"}
+    error = next(i for i in eks.list_insights(clusterName="c")["insights"] if i["insightStatus"]["status"] == "ERROR")
+    detail = eks.describe_insight(clusterName="c", id=error["id"])["insight"]
+    assert detail["kubernetesVersion"] == "1.36" and "vpc-cni" in detail["insightStatus"]["reason"]
+    assert detail["recommendation"].startswith("Upgrade the add-ons")
+    assert insights(eks, statuses=["PASSING"]) == {"Kubelet version skew": "PASSING"}
+    assert insights(eks, kubernetesVersions=["1.35"]) == {}
+    with pytest.raises(ClientError, match="No insight found"):
+        eks.describe_insight(clusterName="c", id="00000000-0000-0000-0000-000000000000")
+
+
+def test_an_installed_build_not_offered_for_the_next_minor_is_a_warning(eks):  # patch 20
+    eks.create_cluster(name="c", roleArn=ROLE, version="1.34",
+                       resourcesVpcConfig={"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-1"]})
+    eks.create_addon(clusterName="c", addonName="kube-proxy", addonVersion="v1.34.1-eksbuild.2")
+    eks.create_addon(clusterName="c", addonName="vpc-cni", addonVersion="v1.21.1-eksbuild.3")
+    found = eks.list_insights(clusterName="c", filter={"kubernetesVersions": ["1.35"]})["insights"]
+    compatibility = next(i for i in found if i["name"] == "Amazon EKS add-on version compatibility")
+    assert compatibility["insightStatus"]["status"] == "WARNING"
+    assert "kube-proxy v1.34.1-eksbuild.2 (offered for 1.35: v1.35.0-eksbuild.2)" in compatibility["insightStatus"]["reason"]
+
+
 def test_endpoint_update_keeps_subnets_and_security_groups(eks):
     cluster(eks)
     eks.update_cluster_config(name="c", resourcesVpcConfig={"endpointPublicAccess": True, "publicAccessCidrs": ["10.0.0.0/8"]})
@@ -797,6 +829,17 @@ def test_the_moto_server_answers_addon_schemas_and_refuses_a_misspelt_key(moto_s
     with pytest.raises(ClientError, match="InvalidParameterException.*enableNetworkPolcy: is not defined in the schema"):
         eks.create_addon(clusterName="schemas", addonName="vpc-cni", addonVersion="v1.21.1-eksbuild.3",
                          configurationValues='{"enableNetworkPolcy": "true"}')
+
+
+def test_the_moto_server_answers_insights_and_cluster_availability_updates(moto_server):
+    """Patches 19 and 20 over HTTP (POST /clusters/{name}/insights and GET .../insights/{id} are routed)."""
+    eks = server_client("eks", moto_server)
+    eks.create_cluster(name="insights", roleArn=ROLE, version="1.35", resourcesVpcConfig={"subnetIds": ["subnet-1"]},
+                       zonalShiftConfig={"enabled": True})
+    assert eks.describe_cluster(name="insights")["cluster"]["zonalShiftConfig"] == {"enabled": True}
+    found = eks.list_insights(clusterName="insights", filter={"categories": ["UPGRADE_READINESS"]})["insights"]
+    assert sorted(i["insightStatus"]["status"] for i in found) == ["PASSING", "PASSING", "UNKNOWN"]
+    assert eks.describe_insight(clusterName="insights", id=found[0]["id"])["insight"]["id"] == found[0]["id"]
 
 
 def test_the_moto_server_describes_the_local_cluster_with_the_local_endpoint(moto_server):
