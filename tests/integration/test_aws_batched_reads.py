@@ -73,7 +73,8 @@ def resource_count():
             + sum(len(iam.list_role_policies(RoleName=r)["PolicyNames"]) for r in roles)
             + len(iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]) + 2  # the key and its alias
             + 1 + len(eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"])  # the cluster and its groups
-            + len(eks.list_addons(clusterName=CLUSTER)["addons"])  # access entries: none under MOTO_GAPS
+            + len(eks.list_addons(clusterName=CLUSTER)["addons"])
+            + len(eks.list_access_entries(clusterName=CLUSTER)["accessEntries"])  # the runner's and the admin's
             + len(logs.describe_log_groups(logGroupNamePrefix="/aws/eks/")["logGroups"]))
 
 

@@ -17,7 +17,7 @@ import re
 
 import pytest
 import readiness
-from awsmoto import MOTO_GAPS, Moto, changed_items, create_app_secrets, run_playbook
+from awsmoto import ADMIN_ROLE, Moto, changed_items, create_app_secrets, run_playbook
 from summary import record
 
 CLUSTER = "triptrip-production"
@@ -38,8 +38,8 @@ def moto(root, tool_env, tmp_path_factory):
         Moto.stop(root, env)
 
 
-def playbook(root, env, name, *args, gaps=MOTO_GAPS):
-    return run_playbook(root, env, "production", CLUSTER, name, *args, gaps=gaps)
+def playbook(root, env, name, *args):
+    return run_playbook(root, env, "production", CLUSTER, name, *args)
 
 
 def account_resources():
@@ -58,7 +58,9 @@ def account_resources():
     }
 
 
-EMPTY = {"vpcs": 0, "clusters": [], "roles": [], "launch_templates": 0, "oidc_providers": 0, "keys": 0,
+# The account before the platform: only the platform team's admin role (awsmoto.Moto.start), which the platform
+# names in an access entry and never deletes.
+EMPTY = {"vpcs": 0, "clusters": [], "roles": [ADMIN_ROLE], "launch_templates": 0, "oidc_providers": 0, "keys": 0,
          "internet_gateways": 0, "elastic_ips": 0, "nat_gateways": 0, "vpc_endpoints": 0}
 
 
@@ -347,23 +349,24 @@ def test_07b_addon_and_access_entry_roles_send_what_the_inventory_says(root, mot
     assert "serviceAccountRoleArn" not in addons["coredns"]
     assert json.loads(addons["kube-proxy"]["configurationValues"]) == {"mode": "iptables"}
     assert all(a["status"] == "ACTIVE" for a in addons.values())
-    # Production's entry names a role the account does not have yet: the AWS play stops before any change.
-    res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_addons", gaps=[])
-    assert recap == {"changed": 0, "failed": 1} and "triptrip-platform-admin, which IAM does not have" in res.stdout
-    admin = aws("iam").create_role(RoleName="triptrip-platform-admin", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    try:
-        res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_addons", gaps=[])
-        assert recap["failed"] == 0 and recap["changed"] == 0, res.stdout[-3000:]
-        res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_access", gaps=[])
-        assert recap["failed"] == 0 and recap["changed"] == 1, res.stdout[-3000:]
-        policies = eks.list_associated_access_policies(clusterName=CLUSTER, principalArn=admin)
-        assert [(p["policyArn"], p["accessScope"]["type"]) for p in policies["associatedAccessPolicies"]] == [
-            ("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", "cluster")]
-        res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_access", gaps=[])
-        assert recap == {"changed": 0, "failed": 0}, res.stdout[-3000:]
-    finally:
-        eks.delete_access_entry(clusterName=CLUSTER, principalArn=admin)
-        aws("iam").delete_role(RoleName="triptrip-platform-admin")
+    # Production's admin entry (its role is the account's, awsmoto.Moto.start) was made by the converge, with the
+    # cluster admin policy at cluster scope, as the strict policy requires.
+    admin = f"arn:aws:iam::{account}:role/{ADMIN_ROLE}"
+    policies = eks.list_associated_access_policies(clusterName=CLUSTER, principalArn=admin)
+    assert [(p["policyArn"], p["accessScope"]["type"]) for p in policies["associatedAccessPolicies"]] == [
+        ("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", "cluster")]
+    res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_access")
+    assert recap == {"changed": 0, "failed": 0}, res.stdout[-3000:]
+    # An entry naming a role the account does not have: the AWS play stops before any change.
+    missing = {"platform_eks_access_entries": [
+        {"role_name": ADMIN_ROLE, "access_policies": [
+            {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+             "access_scope": {"type": "cluster"}}]},
+        {"role_name": "triptrip-platform-auditor", "access_policies": [
+            {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+             "access_scope": {"type": "cluster"}}]}]}
+    res, recap = playbook(root, env, "playbooks/aws.yml", "--tags", "eks_addons", "-e", json.dumps(missing))
+    assert recap == {"changed": 0, "failed": 1} and "triptrip-platform-auditor, which IAM does not have" in res.stdout
 
 
 BAD_INPUT = [
@@ -516,8 +519,8 @@ def test_10_destroy_goes_in_order_and_keeps_the_key(root, moto):
     # The managed add-ons and the five node groups go before the cluster itself.
     before_cluster = deletes[:cluster_delete]
     assert sum("/node-groups/" in op for op in before_cluster) == 5, deletes
-    assert sum("/addons/" in op for op in before_cluster) == 4, deletes
-    assert len(before_cluster) == 9, deletes
+    assert sum("/addons/" in op for op in before_cluster) == 5, deletes  # with the node monitoring agent (#27)
+    assert len(before_cluster) == 10, deletes
     assert operations.index("DeleteRole") > operations.index(f"DELETE /clusters/{CLUSTER}")
     assert "ScheduleKeyDeletion" in operations and "DeleteVpc" in operations
     assert aws("kms").describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"

@@ -18,7 +18,7 @@ from awsmoto import Moto, run_playbook
 
 CLUSTER = "triptrip-production"
 ISSUER = "token.actions.githubusercontent.com"
-DELIVERY = ["-e", '{"platform_delivery_enabled": true, "platform_eks_access_entries": []}', "--tags", "delivery"]
+DELIVERY = ["-e", '{"platform_delivery_enabled": true}', "--tags", "delivery"]
 PUSH_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
                 "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages"]
 WRITES = r"(Create|Put|Attach|Tag|Update|Delete|Set|Add|Remove)"
@@ -37,7 +37,7 @@ def moto(root, tool_env, tmp_path_factory):
 
 
 def playbook(root, env, *args):
-    return run_playbook(root, env, "production", CLUSTER, "playbooks/aws.yml", *DELIVERY, *args, gaps=[])
+    return run_playbook(root, env, "production", CLUSTER, "playbooks/aws.yml", *DELIVERY, *args)
 
 
 def test_01_check_on_a_fresh_account_plans_and_writes_nothing(root, moto):

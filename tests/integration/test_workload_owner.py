@@ -27,6 +27,8 @@ WORKLOADS = {"triptrip-api", "redis-cluster", "triptrip-workers"}
 # Spec 7.2.1's Application as earlier releases applied it: no values of the inventory, image.tag from the manifests
 # repository's commit. Kept as the case the check must catch.
 SPEC_PARAMETERS = [{"name": "image.tag", "value": "$ARGOCD_APP_REVISION"}]
+# What Argo CD puts in place of $ARGOCD_APP_REVISION before it runs helm: the manifests repository's commit.
+MANIFESTS_COMMIT = "3f9a1c2e4b5d6e7f8091a2b3c4d5e6f708192a3b"
 
 
 @pytest.fixture(scope="module", params=ENVIRONMENTS)
@@ -44,7 +46,9 @@ def applications(folder: Path) -> list[dict]:
 
 def argocd_template(root: Path, env: dict, app: dict, kube_version: str = "1.35.0") -> list[dict]:
     """The objects Argo CD would sync for the Application: its chart from this repository's charts/ (the manifests
-    repository holds the same charts), valueFiles in order, then valuesObject, then parameters."""
+    repository holds the same charts), valueFiles in order, then valuesObject, then parameters, with
+    $ARGOCD_APP_REVISION (a build environment variable Argo CD substitutes in parameters) as the manifests
+    repository's commit."""
     source = app["spec"]["source"]
     helm = source["helm"]
     chart = root / source["path"]
@@ -52,7 +56,8 @@ def argocd_template(root: Path, env: dict, app: dict, kube_version: str = "1.35.
            "--namespace", app["spec"]["destination"]["namespace"], "--kube-version", kube_version]
     cmd += [f"--values={chart / name}" for name in helm.get("valueFiles", [])]
     cmd += ["--values", "-"]
-    cmd += [f"--set={p['name']}={p['value']}" for p in helm.get("parameters", [])]
+    cmd += [f"--set={p['name']}={p['value'].replace('$ARGOCD_APP_REVISION', MANIFESTS_COMMIT)}"
+            for p in helm.get("parameters", [])]
     res = subprocess.run(cmd, env=env, input=json.dumps(helm.get("valuesObject", {})), capture_output=True,
                          text=True, check=False)
     assert res.returncode == 0, res.stderr
@@ -121,7 +126,7 @@ def test_the_mesh_subsets_select_the_pods_argo_cd_deploys(renders, root, tool_en
     del spec_app["spec"]["source"]["helm"]["valuesObject"]
     spec_app["spec"]["source"]["helm"]["parameters"] = SPEC_PARAMETERS
     problems = subset_problems(argocd_template(root, tool_env, spec_app), rules)
-    assert problems and "'version': '$ARGOCD_APP_REVISION'" in problems[0], problems
+    assert problems and f"'version': '{MANIFESTS_COMMIT}'" in problems[0], problems
 
 
 def test_the_pods_use_the_baselines_service_accounts_and_the_charts_make_none(renders, root, tool_env):
