@@ -24,8 +24,9 @@ description:
   - The strict environments (production and dr, and any that C(platform_policy_strict_environments) adds) keep a
     private endpoint, deletion protection, the five control plane log types, zonal shift, an IMDS hop limit of 1,
     and at least one access entry of their own with C(AmazonEKSClusterAdminPolicy) at cluster scope (the runner's
-    entry is only whoever ran the playbooks). The serving ones (production, dr and staging, and any that C(platform_policy_serving_environments) adds) span three zones,
-    keep the workloads' PodDisruptionBudgets and run a Kubernetes minor still in EKS standard support today.
+    entry is only whoever ran the playbooks). The serving ones (production, dr and staging, and any that
+    C(platform_policy_serving_environments) adds) span three zones, keep the workloads' PodDisruptionBudgets and run
+    a Kubernetes minor still in EKS standard support today.
   - Which environments are strict or serving is the collection's, not the inventory's (the policy is not data of
     the inventory it polices), so an inventory can add environments to either list, never take one out.
   - Every environment runs a minor C(platform_eks_standard_support_end) knows, kube-proxy built for that minor, node
