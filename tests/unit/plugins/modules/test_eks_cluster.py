@@ -34,6 +34,20 @@ ACTIVE = {
 }
 
 
+# What CreateCluster gets for ARGS: everything spec 2.1.2 sets.
+CREATE_REQUEST = {
+    "name": "triptrip-production", "version": "1.35", "roleArn": ROLE,
+    "resourcesVpcConfig": {"subnetIds": ["subnet-a", "subnet-c", "subnet-d"], "securityGroupIds": ["sg-1"],
+                           "endpointPrivateAccess": True, "endpointPublicAccess": False},
+    "logging": {"clusterLogging": [{"types": sorted(ALL_LOGS), "enabled": True}]},
+    "encryptionConfig": [{"resources": ["secrets"], "provider": {"keyArn": KEY}}],
+    "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
+    "bootstrapSelfManagedAddons": False,
+    "deletionProtection": True,
+    "tags": {"Environment": "production"},
+}
+
+
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch):
     monkeypatch.setattr("time.sleep", lambda _s: None)
@@ -69,17 +83,7 @@ def run(run_module, eks, args=None, check=False):
 def test_create_sends_everything_spec_2_1_2_sets(run_module, eks):
     _client, stubber = eks
     describe(stubber)
-    stubber.add_response("create_cluster", {"cluster": {**ACTIVE, "status": "CREATING"}}, {
-        "name": "triptrip-production", "version": "1.35", "roleArn": ROLE,
-        "resourcesVpcConfig": {"subnetIds": ["subnet-a", "subnet-c", "subnet-d"], "securityGroupIds": ["sg-1"],
-                               "endpointPrivateAccess": True, "endpointPublicAccess": False},
-        "logging": {"clusterLogging": [{"types": sorted(ALL_LOGS), "enabled": True}]},
-        "encryptionConfig": [{"resources": ["secrets"], "provider": {"keyArn": KEY}}],
-        "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
-        "bootstrapSelfManagedAddons": False,
-        "deletionProtection": True,
-        "tags": {"Environment": "production"},
-    })
+    stubber.add_response("create_cluster", {"cluster": {**ACTIVE, "status": "CREATING"}}, CREATE_REQUEST)
     describe(stubber, with_changes(status="CREATING"))
     describe(stubber, with_changes())
     describe(stubber, with_changes())
@@ -241,16 +245,7 @@ def test_create_sends_the_support_type_zonal_shift_and_tier(run_module, eks):
     _client, stubber = eks
     describe(stubber)
     stubber.add_response("create_cluster", {"cluster": {**ACTIVE, "status": "CREATING"}}, {
-        "name": "triptrip-production", "version": "1.35", "roleArn": ROLE,
-        "resourcesVpcConfig": {"subnetIds": ["subnet-a", "subnet-c", "subnet-d"], "securityGroupIds": ["sg-1"],
-                               "endpointPrivateAccess": True, "endpointPublicAccess": False},
-        "logging": {"clusterLogging": [{"types": sorted(ALL_LOGS), "enabled": True}]},
-        "encryptionConfig": [{"resources": ["secrets"], "provider": {"keyArn": KEY}}],
-        "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
-        "bootstrapSelfManagedAddons": False, "deletionProtection": True,
-        "upgradePolicy": {"supportType": "EXTENDED"}, "zonalShiftConfig": {"enabled": True},
-        "controlPlaneScalingConfig": {"tier": "tier-xl"}, "tags": {"Environment": "production"},
-    })
+        **CREATE_REQUEST, **AVAILABLE})
     describe(stubber, with_changes(**AVAILABLE))
     describe(stubber, with_changes(**AVAILABLE))
     result, failed = run(run_module, eks, AVAILABILITY)
