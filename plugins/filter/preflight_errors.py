@@ -20,7 +20,7 @@ from ansible_collections.triptrip.platform.plugins.filter.policy_errors import i
 from ansible_collections.triptrip.platform.plugins.filter.subnet_errors import ipv4_network, subnet_errors
 from ansible_collections.triptrip.platform.plugins.module_utils.capacity import parse_quantity
 from ansible_collections.triptrip.platform.plugins.module_utils.eks_access_policies import closest_policy, policy_name
-from ansible_collections.triptrip.platform.plugins.module_utils.nodegroup import validate as nodegroup_errors
+from ansible_collections.triptrip.platform.plugins.module_utils.node_repair import node_repair_error
 
 DOCUMENTATION = r"""
 ---
@@ -307,7 +307,7 @@ def _node_repair(s):
     repair = s.get("platform_node_repair")
     if not isinstance(repair, dict) or not isinstance(repair.get("enabled"), bool):
         return []  # the argument specs name the type
-    error = nodegroup_errors({"node_repair": repair})
+    error = node_repair_error(repair)
     return [f"platform_node_repair={_json(repair)}: {error.replace('node_repair', 'platform_node_repair', 1)}"] if error else []
 
 

@@ -11,6 +11,7 @@ import re
 
 from ansible_collections.triptrip.platform.plugins.module_utils.eks import health_issues, snake
 from ansible_collections.triptrip.platform.plugins.module_utils.errors import describe_or_none
+from ansible_collections.triptrip.platform.plugins.module_utils.node_repair import REPAIR_KEYS, node_repair_error
 from ansible_collections.triptrip.platform.plugins.module_utils.retries import aws_client
 from ansible_collections.triptrip.platform.plugins.module_utils.tagging import tag_changes, tags_after, wanted_tags
 from ansible_collections.triptrip.platform.plugins.module_utils.waiters import (
@@ -56,16 +57,6 @@ def describe_nodegroup(client, cluster_name, name):
 # Validation (before any AWS call)
 # ---------------------------------------------------------------------------------------------------------------
 
-# Node auto repair's thresholds (EKS API NodeRepairConfig), as pairs of which one may be set: (count, percentage).
-REPAIR_PAIRS = (("max_unhealthy_node_threshold_count", "max_unhealthy_node_threshold_percentage"),
-                ("max_parallel_nodes_repaired_count", "max_parallel_nodes_repaired_percentage"))
-REPAIR_KEYS = {"enabled": "enabled",
-               "max_unhealthy_node_threshold_count": "maxUnhealthyNodeThresholdCount",
-               "max_unhealthy_node_threshold_percentage": "maxUnhealthyNodeThresholdPercentage",
-               "max_parallel_nodes_repaired_count": "maxParallelNodesRepairedCount",
-               "max_parallel_nodes_repaired_percentage": "maxParallelNodesRepairedPercentage"}
-
-
 def validate(params):
     """Check the task's options; normalise taint effects in place. Returns an error message or None."""
     scaling = params.get("scaling") or {}
@@ -103,17 +94,9 @@ def validate(params):
         if pct is not None and not 1 <= pct <= 100:
             return f"update_config.max_unavailable_percentage must be between 1 and 100, got {pct}"
 
-    repair = params.get("node_repair")
-    if repair:
-        for count, percentage in REPAIR_PAIRS:
-            if repair.get(count) is not None and repair.get(percentage) is not None:
-                return f"node_repair: set {count} or {percentage}, not both"
-            if repair.get(count) is not None and repair[count] < 1:
-                return f"node_repair.{count} must be 1 or more, got {repair[count]}"
-            if repair.get(percentage) is not None and not 1 <= repair[percentage] <= 100:
-                return f"node_repair.{percentage} must be between 1 and 100, got {repair[percentage]}"
-            if not repair["enabled"] and (repair.get(count) is not None or repair.get(percentage) is not None):
-                return f"node_repair: {count} and {percentage} apply only with enabled=true"
+    repair_error = node_repair_error(params["node_repair"]) if params.get("node_repair") else None
+    if repair_error:
+        return repair_error
 
     if params.get("disk_size") is not None and params.get("launch_template"):
         return "disk_size cannot be used with launch_template: set the root volume size in the launch template"
