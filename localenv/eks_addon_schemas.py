@@ -97,12 +97,16 @@ NODE_MONITORING_AGENT = closed(
     dcgmAgent=closed(resources=RESOURCES, **POD_PLACEMENT, **POD_METADATA),
 )
 
+# The EKS Pod Identity agent's DaemonSet (issue #27's pod identity): its extra arguments and the pod's placement.
+POD_IDENTITY_AGENT = closed(agent=closed(additionalArgs=STRINGS), resources=RESOURCES, **POD_PLACEMENT, **POD_METADATA)
+
 ADDON_SCHEMAS = {
     "vpc-cni": VPC_CNI,
     "coredns": COREDNS,
     "kube-proxy": KUBE_PROXY,
     "aws-ebs-csi-driver": AWS_EBS_CSI_DRIVER,
     "eks-node-monitoring-agent": NODE_MONITORING_AGENT,
+    "eks-pod-identity-agent": POD_IDENTITY_AGENT,
 }
 
 

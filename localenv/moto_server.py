@@ -5,11 +5,12 @@
 
 Run as `python localenv/moto_server.py -H 127.0.0.1 -p PORT` (scripts/localenv does). Every patch below names
 the moto behaviour it corrects. Patches 1-9 and 13 are fields moto already receives and stores or answers wrongly.
-Patches 10-12, 14, 17 and 18 add APIs moto lacks where a playbook must run end to end here (upgrade.yml; the AWS
-layer's add-on order and configuration; access entries, which the local control plane's authenticator reads back
-from this server, and the access policies they may name), each stored and answered as the EKS API reference
-describes, with EKS's errors. What moto lacks and no playbook needs end to end (encryption config association) stays
-unimplemented: our modules' unit tests cover it with botocore's Stubber, asserting the exact request parameters.
+Patches 10-12, 14, 17, 18, 20 and 21 add APIs moto lacks where a playbook must run end to end here (upgrade.yml
+and its insights; the AWS layer's add-on order and configuration; access entries, which the local control plane's
+authenticator reads back from this server, and the access policies they may name; pod identity associations),
+each stored and answered as the EKS API reference describes, with EKS's errors. What moto lacks and no playbook
+needs end to end (encryption config association) stays unimplemented: our modules' unit tests cover it with
+botocore's Stubber, asserting the exact request parameters.
 Patch 15 points the local platform's cluster at the local kube-apiserver.
 
 Patches (moto 5.2.5):
@@ -35,8 +36,10 @@ Patches (moto 5.2.5):
     DescribeAddonVersions and DescribeUpdate. Add-ons are stored on their cluster and described as EKS describes them
     (ACTIVE, an addon ARN, tags through patch 8). Errors as EKS answers them: ResourceNotFoundException for a missing
     cluster or add-on, ResourceInUseException for an add-on that exists, InvalidParameterException for a version
-    that ADDON_VERSIONS does not offer for the cluster's Kubernetes version. create_cluster stores
-    `bootstrapSelfManagedAddons` (default true, as EKS) so a test can read what the cluster was created with.
+    that ADDON_VERSIONS does not offer for the cluster's Kubernetes version. An UpdateAddon that names no
+    serviceAccountRoleArn drops the add-on's role, as EKS does (the add-on falls back to the node role).
+    create_cluster stores `bootstrapSelfManagedAddons` (default true, as EKS) so a test can read what the cluster
+    was created with.
 13. EC2 DescribeTags calls a NAT gateway's resource type `nat-gateway` where EC2 says `natgateway` (the
     resource-type filter values of https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeTags.html),
     so a filter on `natgateway` (amazon.aws.ec2_vpc_nat_gateway's tag check) finds no tag and re-tags on every
@@ -85,6 +88,16 @@ Patches (moto 5.2.5):
     when the installed build is not but another is), kubelet version skew (ERROR past three minors) and deprecated
     API usage, UNKNOWN here as it comes from audit logs this server does not see. Filtered by category, version and
     status, paged as EKS pages, ResourceNotFoundException for an unknown id.
+21. The EKS Pod Identity association API is missing (HTTP 404): CreatePodIdentityAssociation,
+    DescribePodIdentityAssociation, ListPodIdentityAssociations (filtered by namespace and service account, paged),
+    UpdatePodIdentityAssociation and DeletePodIdentityAssociation. Associations are stored on their cluster
+    (`cluster.pod_identity_associations`, by id) and described as EKS describes them (an id `a-` and 17 characters,
+    an ARN `podidentityassociation/<cluster>/<id>`, tags through patch 8). One association per service account:
+    a second one is refused with ResourceInUseException, an unknown id with ResourceNotFoundException, a role that is
+    not an IAM role ARN with InvalidParameterException. A role's trust is not checked here, as EKS does not check it
+    on these calls (credentials fail later, in the EKS Auth API, which this server does not emulate). The
+    `eks-pod-identity-agent` add-on is among ADDON_VERSIONS. https://docs.aws.amazon.com/eks/latest/APIReference/
+    API_CreatePodIdentityAssociation.html
 """
 
 from __future__ import annotations
@@ -374,6 +387,7 @@ ADDON_VERSIONS = {
     "kube-proxy": {"v1.34.1-eksbuild.2": ("1.34",), "v1.35.0-eksbuild.2": ("1.35",)},
     "aws-ebs-csi-driver": {"v1.66.0-eksbuild.1": ("1.33", "1.34", "1.35")},
     "eks-node-monitoring-agent": {"v1.4.0-eksbuild.2": ("1.33", "1.34", "1.35")},
+    "eks-pod-identity-agent": {"v1.3.8-eksbuild.2": ("1.33", "1.34", "1.35")},
 }
 _ADDON_FIELDS = ("serviceAccountRoleArn", "configurationValues")
 
@@ -524,14 +538,22 @@ def update_addon(self):  # patch 12
     if version:
         addon["addonVersion"] = version
         params.append({"type": "AddonVersion", "value": addon["addonVersion"]})
-    for field, kind in (("serviceAccountRoleArn", "ServiceAccountRoleArn"), ("configurationValues", "ConfigurationValues")):
-        value = self._get_param(field)
-        if value is not None:
-            if value == "":
-                addon.pop(field, None)
-            else:
-                addon[field] = value
-            params.append({"type": kind, "value": value})
+    # EKS binds the role an update names, and drops the one it had when an update names none ("If you don't specify
+    # an existing IAM role, then the add-on uses the permissions assigned to the node IAM role", UpdateAddon's
+    # serviceAccountRoleArn; an empty ARN fails the API's minimum length).
+    role = self._get_param("serviceAccountRoleArn")
+    if role:
+        addon["serviceAccountRoleArn"] = role
+        params.append({"type": "ServiceAccountRoleArn", "value": role})
+    elif addon.pop("serviceAccountRoleArn", None):
+        params.append({"type": "ServiceAccountRoleArn", "value": ""})
+    value = self._get_param("configurationValues")
+    if value is not None:
+        if value == "":
+            addon.pop("configurationValues", None)
+        else:
+            addon["configurationValues"] = value
+        params.append({"type": "ConfigurationValues", "value": value})
     if self._get_param("resolveConflicts"):
         params.append({"type": "ResolveConflicts", "value": self._get_param("resolveConflicts")})
     addon["modifiedAt"] = datetime.now(timezone.utc)
@@ -812,6 +834,92 @@ def describe_insight(self):  # patch 20
     return ActionResult({"insight": found})
 
 
+# Patch 21: EKS Pod Identity associations, one per (namespace, service account) of a cluster.
+_ROLE_ARN = re.compile(r"^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]+$")
+_ASSOCIATION_SUMMARY = ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId", "ownerArn")
+
+
+def _associations(self):
+    cluster = _cluster_of(self)
+    if not hasattr(cluster, "pod_identity_associations"):
+        cluster.pod_identity_associations = {}
+    return cluster
+
+
+def _association_of(self, cluster):
+    ident = self._get_param("associationId")
+    found = cluster.pod_identity_associations.get(ident)
+    if found is None:
+        raise ResourceNotFoundException(clusterName=cluster.name, nodegroupName=None, fargateProfileName=None,
+                                        addonName=None, message=f"Association not found: {ident}")
+    return found
+
+
+def _role_arn(self):
+    arn = self._get_param("roleArn")
+    match = _ROLE_ARN.match(arn or "")
+    if not match or match.group(1) not in PARTITION_NAMES:
+        raise InvalidParameterException(message=f"The specified roleArn is invalid: {arn} is not the ARN of an IAM role.")
+    return arn
+
+
+def create_pod_identity_association(self):  # patch 21
+    cluster = _associations(self)
+    namespace, account = self._get_param("namespace"), self._get_param("serviceAccount")
+    role = _role_arn(self)
+    for ident, found in cluster.pod_identity_associations.items():
+        if (found["namespace"], found["serviceAccount"]) == (namespace, account):
+            raise ResourceInUseException(clusterName=cluster.name, nodegroupName=None, addonName=None,
+                                         message=f"Association already exists: {ident}")
+    ident = "a-" + uuid.uuid4().hex[:17]
+    now = datetime.now(timezone.utc)
+    association = {"clusterName": cluster.name, "namespace": namespace, "serviceAccount": account, "roleArn": role,
+                   "associationArn": cluster.arn.replace(":cluster/", ":podidentityassociation/") + f"/{ident}",
+                   "associationId": ident, "tags": dict(self._get_param("tags") or {}), "createdAt": now,
+                   "modifiedAt": now, "disableSessionTags": bool(self._get_param("disableSessionTags"))}
+    if self._get_param("targetRoleArn"):
+        association["targetRoleArn"] = self._get_param("targetRoleArn")
+    cluster.pod_identity_associations[ident] = association
+    return ActionResult({"association": association})
+
+
+def describe_pod_identity_association(self):  # patch 21
+    return ActionResult({"association": _association_of(self, _associations(self))})
+
+
+def list_pod_identity_associations(self):  # patch 21
+    cluster = _associations(self)
+    namespace, account = self._get_param("namespace"), self._get_param("serviceAccount")
+    chosen = {ident: a for ident, a in cluster.pod_identity_associations.items()
+              if namespace in (None, a["namespace"]) and account in (None, a["serviceAccount"])}
+    page, token = _page(self, chosen)
+    return ActionResult({"associations": [{k: chosen[i][k] for k in _ASSOCIATION_SUMMARY if k in chosen[i]} for i in page],
+                         **({"nextToken": token} if token else {})})
+
+
+def update_pod_identity_association(self):  # patch 21
+    cluster = _associations(self)
+    association = _association_of(self, cluster)
+    if self._get_param("roleArn"):
+        association["roleArn"] = _role_arn(self)
+    if self._get_param("disableSessionTags") is not None:
+        association["disableSessionTags"] = bool(self._get_param("disableSessionTags"))
+    association["modifiedAt"] = datetime.now(timezone.utc)
+    return ActionResult({"association": association})
+
+
+def delete_pod_identity_association(self):  # patch 21
+    cluster = _associations(self)
+    association = _association_of(self, cluster)
+    del cluster.pod_identity_associations[association["associationId"]]
+    return ActionResult({"association": association})
+
+
+_POD_IDENTITY_CALLS = ("create_pod_identity_association", "describe_pod_identity_association",
+                       "list_pod_identity_associations", "update_pod_identity_association",
+                       "delete_pod_identity_association")
+
+
 _orig_get_region_from_url = EKSResponse.get_region_from_url
 
 
@@ -861,6 +969,11 @@ def apply():
     for name in ("list_insights", "describe_insight"):  # patch 20
         setattr(EKSResponse, name, globals()[name])
     for path in ("{0}/clusters/(?P<name>[^/]+)/insights$", "{0}/clusters/(?P<name>[^/]+)/insights/(?P<id>[^/]+)$"):
+        eks_urls.url_paths[path] = eks_urls.response.dispatch
+    for name in _POD_IDENTITY_CALLS:  # patch 21
+        setattr(EKSResponse, name, globals()[name])
+    for path in ("{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$",
+                 "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<associationId>[^/]+)$"):
         eks_urls.url_paths[path] = eks_urls.response.dispatch
     EKSResponse.describe_cluster = describe_cluster  # patch 15
     EKSResponse.get_region_from_url = get_region_from_url  # patch 16

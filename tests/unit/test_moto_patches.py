@@ -246,6 +246,18 @@ def test_addons_are_created_described_listed_and_deleted(eks):
         eks.describe_addon(clusterName="c", addonName="vpc-cni")
 
 
+def test_an_addon_update_that_names_no_role_drops_it_as_eks_does(eks):
+    cluster(eks)
+    eks.create_addon(clusterName="c", addonName="vpc-cni", addonVersion="v1.21.1-eksbuild.3", serviceAccountRoleArn=ROLE)
+    kept = eks.update_addon(clusterName="c", addonName="vpc-cni", serviceAccountRoleArn=ROLE,
+                            configurationValues='{"enableNetworkPolicy": "true"}')["update"]
+    assert eks.describe_addon(clusterName="c", addonName="vpc-cni")["addon"]["serviceAccountRoleArn"] == ROLE
+    assert {"type": "ServiceAccountRoleArn", "value": ROLE} in kept["params"]
+    dropped = eks.update_addon(clusterName="c", addonName="vpc-cni", resolveConflicts="OVERWRITE")["update"]
+    assert "serviceAccountRoleArn" not in eks.describe_addon(clusterName="c", addonName="vpc-cni")["addon"]
+    assert {"type": "ServiceAccountRoleArn", "value": ""} in dropped["params"]
+
+
 def test_addon_errors_are_eks_errors(eks):
     with pytest.raises(ClientError, match="ResourceNotFoundException.*No cluster found"):
         eks.create_addon(clusterName="missing", addonName="vpc-cni", addonVersion="v1.21.1-eksbuild.3")
@@ -850,3 +862,60 @@ def test_the_moto_server_describes_the_local_cluster_with_the_local_endpoint(mot
     assert base64.b64decode(described["certificateAuthority"]["data"]) == PEM
     eks.create_cluster(name="elsewhere", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1"]})
     assert eks.describe_cluster(name="elsewhere")["cluster"]["endpoint"] != "https://127.0.0.1:29443"
+
+
+# Patch 21: EKS Pod Identity associations, one per service account, described and listed as EKS does.
+def test_pod_identity_association_lifecycle(eks):
+    cluster(eks)
+    role, other = f"arn:aws:iam::{ACCOUNT}:role/c-keda", f"arn:aws:iam::{ACCOUNT}:role/path/c-keda-2"
+    made = eks.create_pod_identity_association(clusterName="c", namespace="keda", serviceAccount="keda-operator",
+                                               roleArn=role, tags={"team": "platform"})["association"]
+    ident = made["associationId"]
+    assert re.fullmatch(r"a-[0-9a-f]{17}", ident)
+    assert made["associationArn"].endswith(f":podidentityassociation/c/{ident}")
+    assert made["associationArn"].startswith(f"arn:aws:eks:ap-northeast-1:{ACCOUNT}:")
+    described = eks.describe_pod_identity_association(clusterName="c", associationId=ident)["association"]
+    assert (described["namespace"], described["serviceAccount"], described["roleArn"]) == ("keda", "keda-operator", role)
+    assert described["tags"] == {"team": "platform"}
+    eks.create_pod_identity_association(clusterName="c", namespace="kube-system", serviceAccount="aws-node", roleArn=role)
+    listed = eks.list_pod_identity_associations(clusterName="c")["associations"]
+    assert sorted(a["serviceAccount"] for a in listed) == ["aws-node", "keda-operator"]
+    assert "roleArn" not in listed[0]  # the summary, as EKS lists it
+    only = eks.list_pod_identity_associations(clusterName="c", namespace="keda", serviceAccount="keda-operator")
+    assert [a["associationId"] for a in only["associations"]] == [ident]
+    assert eks.list_pod_identity_associations(clusterName="c", namespace="keda", serviceAccount="x")["associations"] == []
+    page = eks.list_pod_identity_associations(clusterName="c", maxResults=1)
+    assert len(page["associations"]) == 1 and page["nextToken"]
+    updated = eks.update_pod_identity_association(clusterName="c", associationId=ident, roleArn=other)["association"]
+    assert updated["roleArn"] == other
+    eks.delete_pod_identity_association(clusterName="c", associationId=ident)
+    assert error_code(eks.describe_pod_identity_association, clusterName="c", associationId=ident) == \
+        "ResourceNotFoundException"
+
+
+def test_pod_identity_association_errors_are_eks_errors(eks):
+    role = f"arn:aws:iam::{ACCOUNT}:role/c-keda"
+    assert error_code(eks.create_pod_identity_association, clusterName="missing", namespace="n", serviceAccount="s",
+                      roleArn=role) == "ResourceNotFoundException"
+    cluster(eks)
+    eks.create_pod_identity_association(clusterName="c", namespace="n", serviceAccount="s", roleArn=role)
+    # One association per service account.
+    assert error_code(eks.create_pod_identity_association, clusterName="c", namespace="n", serviceAccount="s",
+                      roleArn=role) == "ResourceInUseException"
+    for bad in ("c-keda", f"arn:aws:iam::{ACCOUNT}:user/u", "arn:aws:iam::1234:role/r", f"arn:aws:sts::{ACCOUNT}:role/r"):
+        assert error_code(eks.create_pod_identity_association, clusterName="c", namespace="n", serviceAccount="t",
+                          roleArn=bad) == "InvalidParameterException", bad
+    for call, extra in ((eks.describe_pod_identity_association, {}), (eks.delete_pod_identity_association, {}),
+                        (eks.update_pod_identity_association, {"roleArn": role})):
+        assert error_code(call, clusterName="c", associationId="a-00000000000000000", **extra) == \
+            "ResourceNotFoundException", call
+
+
+def test_pod_identity_agent_is_an_offered_addon(eks):
+    cluster(eks)
+    versions = eks.describe_addon_versions(addonName="eks-pod-identity-agent", kubernetesVersion="1.35")["addons"]
+    assert [v["addonVersion"] for v in versions[0]["addonVersions"]] == ["v1.3.8-eksbuild.2"]
+    eks.create_addon(clusterName="c", addonName="eks-pod-identity-agent", addonVersion="v1.3.8-eksbuild.2",
+                     configurationValues=json.dumps({"agent": {"additionalArgs": {"-b": "169.254.170.23"}}}))
+    assert error_code(eks.update_addon, clusterName="c", addonName="eks-pod-identity-agent",
+                      configurationValues=json.dumps({"agentt": {}})) == "InvalidParameterException"
