@@ -22,6 +22,12 @@ options:
     description: Name of the cluster.
     type: str
     required: true
+  addons:
+    description:
+      - Also read the cluster's managed add-ons (C(ListAddons), then C(DescribeAddon) for each), returned as
+        I(addons).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -43,6 +49,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+addons:
+  description: The managed add-ons by name, each as C(DescribeAddon) returns it in snake_case (tag keys kept).
+  returned: when I(addons=true) and the cluster exists
+  type: dict
+  sample:
+    vpc-cni:
+      addon_name: vpc-cni
+      addon_version: v1.21.1-eksbuild.3
+      service_account_role_arn: arn:aws:iam::123456789012:role/triptrip-production-vpc-cni
 exists:
   description: Whether the cluster exists.
   returned: always
@@ -93,21 +108,46 @@ cluster:
       type: dict
 """
 
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client, read_cluster
+from ansible_collections.triptrip.platform.plugins.module_utils.eks import eks_client, read_cluster, snake
+
+
+def read_addons(client, name):
+    """{add-on name: DescribeAddon's addon, snake_case} of the cluster."""
+    names, request = [], {"clusterName": name}
+    while True:
+        response = client.list_addons(aws_retry=True, **request)
+        names += response.get("addons") or []
+        if not response.get("nextToken"):
+            break
+        request["nextToken"] = response["nextToken"]
+    return {addon: snake(client.describe_addon(clusterName=name, addonName=addon, aws_retry=True)["addon"])
+            for addon in names}
 
 
 def main():
     module = AnsibleAWSModule(
-        argument_spec=dict(name=dict(type="str", required=True)),
+        argument_spec=dict(name=dict(type="str", required=True), addons=dict(type="bool", default=False)),
         supports_check_mode=True,
     )
     client = eks_client(module)
-    cluster = read_cluster(module, client, module.params["name"])
+    name = module.params["name"]
+    cluster = read_cluster(module, client, name)
     if cluster is None:
         module.exit_json(changed=False, exists=False)
-    module.exit_json(changed=False, exists=True, cluster=cluster)
+    result = {"changed": False, "exists": True, "cluster": cluster}
+    if module.params["addons"]:
+        try:
+            result["addons"] = read_addons(client, name)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
+            module.fail_json_aws(err, msg=f"Could not read the add-ons of EKS cluster {name}")
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

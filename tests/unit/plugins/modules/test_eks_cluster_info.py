@@ -63,3 +63,23 @@ def test_other_errors_fail_with_the_cluster_name(run_module, eks):
     result, failed = run_module(eks_cluster_info, {"name": "triptrip-production"}, client, EKS_RETRY)
     assert failed
     assert "triptrip-production" in result["msg"]
+
+
+def test_addons_are_listed_every_page_and_described_only_when_asked(run_module, eks):
+    client, stubber = eks
+    name = {"name": "triptrip-production"}
+    stubber.add_response("describe_cluster", {"cluster": CLUSTER}, name)
+    stubber.add_response("list_addons", {"addons": ["vpc-cni"], "nextToken": "t"}, {"clusterName": name["name"]})
+    stubber.add_response("list_addons", {"addons": ["eks-pod-identity-agent"]}, {"clusterName": name["name"], "nextToken": "t"})
+    role = "arn:aws:iam::123456789012:role/triptrip-production-vpc-cni"
+    for addon, extra in (("vpc-cni", {"serviceAccountRoleArn": role}), ("eks-pod-identity-agent", {})):
+        stubber.add_response("describe_addon", {"addon": {"addonName": addon, "addonVersion": "v1", "tags": {"A-b": "c"}, **extra}},
+                             {"clusterName": name["name"], "addonName": addon})
+    result, failed = run_module(eks_cluster_info, {**name, "addons": True}, client, EKS_RETRY)
+    assert not failed, result
+    assert result["addons"]["vpc-cni"]["service_account_role_arn"] == role
+    assert result["addons"]["eks-pod-identity-agent"]["tags"] == {"A-b": "c"}
+    # Without addons: DescribeCluster only (the stubber has nothing else queued and would fail on another call).
+    stubber.add_response("describe_cluster", {"cluster": CLUSTER}, name)
+    result, failed = run_module(eks_cluster_info, name, client, EKS_RETRY)
+    assert not failed and "addons" not in result
