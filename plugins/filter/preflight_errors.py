@@ -557,6 +557,13 @@ def _combinations(s):
                           f"{most} nodes at max_size: {per_zone} addresses a zone ({ADDRESSES_PER_NODE} a node: its own "
                           "and a /28 prefix for its pods under the VPC CNI's prefix delegation), and AWS keeps "
                           f"{AWS_RESERVED_ADDRESSES} of every subnet; give them a shorter prefix")
+    addons = _mapping(s.get("platform_eks_addons"))
+    if s.get("platform_aws_identity") == "pod_identity" and not (s.get("platform_eks_addons_enabled") is True
+                                                                 and "eks-pod-identity-agent" in addons):
+        errors.append("platform_aws_identity=\"pod_identity\": the controllers get credentials through the "
+                      "eks-pod-identity-agent add-on, which platform_eks_addons does not install here (platform_eks_addons_"
+                      f"enabled={_json(s.get('platform_eks_addons_enabled'))}); keep the add-on, or use irsa "
+                      "(https://docs.aws.amazon.com/eks/latest/userguide/pod-id-agent-setup.html)")
     policies = [str(p).rsplit("/", 1)[-1] for p in s.get("platform_node_role_policies") or []]
     missing = [need if isinstance(need, str) else " or ".join(need) for need in NODE_ROLE_NEEDS
                if not set([need] if isinstance(need, str) else need) & set(policies)]

@@ -320,6 +320,8 @@ CASES: list[Case] = [
          shows="not both"),
     Case("unknown-node-repair-key", UNKNOWN_KEY, "node repair key max_unhealthy_percent (a name EKS does not have)",
          {"platform_node_repair": {"enabled": True, "max_unhealthy_percent": 20}}, "max_unhealthy_percent"),
+    Case("choice-aws-identity", BAD_CHOICE, "identity mode kiam (pod_identity or irsa)",
+         {"platform_aws_identity": "kiam"}, "platform_aws_identity", shows="kiam"),
     Case("choice-deletion-protection", BAD_CHOICE, "deletion protection 'maybe' (true, false or empty)",
          {"platform_eks_deletion_protection": "maybe"}, "platform_eks_deletion_protection"),
     # --- bad versions ------------------------------------------------------------------------------------------
@@ -520,6 +522,9 @@ CASES += [
          {"platform_eks_addons_overrides": {"vpc-cnii": {"version": "v1.21.1-eksbuild.3"}}}, "vpc-cnii",
          shows="did you mean vpc-cni?"),
     # --- impossible or dangerous combinations -------------------------------------------------------------------
+    Case("combination-pod-identity-without-agent", COMBINATION, "EKS Pod Identity with the managed add-ons (its agent) off",
+         {"platform_eks_addons_enabled": False}, "platform_aws_identity",
+         shows="eks-pod-identity-agent"),
     Case("combination-quota-memory-milli", COMBINATION, "a memory quota of 20m (a fiftieth of a byte)",
          quotas("triptrip-api", requests__memory="20m"), "platform_resource_quotas.triptrip-api.requests.memory",
          shows='"20m"'),

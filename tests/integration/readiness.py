@@ -23,6 +23,9 @@ import yaml
 PRIVATE_CLUSTER_ENDPOINTS = ["ec2", "ecr.api", "ecr.dkr", "sts", "logs", "elasticloadbalancing", "autoscaling",
                              "sqs", "secretsmanager"]
 POD_NETWORK_ADDONS = ["vpc-cni", "kube-proxy"]
+# The VPC CNI's service account; under EKS Pod Identity its association and the agent must be there before a node.
+CNI_ACCOUNT = "kube-system/aws-node"
+POD_IDENTITY_AGENT = "eks-pod-identity-agent"
 CNI_POLICY = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
 ANYWHERE = "0.0.0.0/0"
 
@@ -31,7 +34,8 @@ def eks_operation(operation: str) -> str:
     """The EKS REST request's API name (CreateCluster, CreateAddon, CreateNodegroup), else the operation."""
     for pattern, name in ((r"POST /clusters$", "CreateCluster"), (r"POST /clusters/[^/]+/addons$", "CreateAddon"),
                           (r"POST /clusters/[^/]+/node-groups$", "CreateNodegroup"),
-                          (r"POST /clusters/[^/]+/access-entries$", "CreateAccessEntry")):
+                          (r"POST /clusters/[^/]+/access-entries$", "CreateAccessEntry"),
+                          (r"POST /clusters/[^/]+/pod-identity-associations$", "CreatePodIdentityAssociation")):
         if re.match(pattern, operation):
             return name
     return operation
@@ -47,10 +51,16 @@ def gather(aws, cluster_name: str, requests: list[tuple[str, dict]], ingress_sch
     node_subnets = cluster["resourcesVpcConfig"]["subnetIds"]
     vpc_id = ec2.describe_subnets(SubnetIds=node_subnets[:1])["Subnets"][0]["VpcId"]
     in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
-    roles = {}
+    roles, trusts = {}, {}
     for role in iam.list_roles()["Roles"]:
         attached = iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
         roles[role["Arn"]] = sorted(p["PolicyArn"] for p in attached)
+        trusts[role["Arn"]] = role["AssumeRolePolicyDocument"]
+    associations = {}
+    for summary in eks.list_pod_identity_associations(clusterName=cluster_name)["associations"]:
+        described = eks.describe_pod_identity_association(clusterName=cluster_name,
+                                                          associationId=summary["associationId"])["association"]
+        associations[f"{described['namespace']}/{described['serviceAccount']}"] = described["roleArn"]
     return {
         "vpc_id": vpc_id,
         "node_subnets": node_subnets,
@@ -66,6 +76,8 @@ def gather(aws, cluster_name: str, requests: list[tuple[str, dict]], ingress_sch
         "addons": {n: eks.describe_addon(clusterName=cluster_name, addonName=n)["addon"]
                    for n in eks.list_addons(clusterName=cluster_name)["addons"]},
         "roles": roles,
+        "trusts": trusts,
+        "associations": associations,
         "requests": [(eks_operation(op), params) for op, params in requests],
         "dr_secrets": dr_secrets,
         "device_plugin": device_plugin,
@@ -144,21 +156,49 @@ def rule_pod_network_before_nodes(state):
     (cluster,) = [params for _index, params in create_calls(state, "CreateCluster")] or [{}]
     addons = {params.get("addonName"): i for i, params in create_calls(state, "CreateAddon")}
     first_group = min((i for i, _params in create_calls(state, "CreateNodegroup")), default=None)
-    late = [a for a in POD_NETWORK_ADDONS if a not in addons or first_group is None or addons[a] > first_group]
+    needed = {a: addons.get(a) for a in POD_NETWORK_ADDONS}
+    if not state["addons"].get("vpc-cni", {}).get("serviceAccountRoleArn"):
+        # EKS Pod Identity: aws-node gets its credentials through its association and the agent on each node.
+        needed[POD_IDENTITY_AGENT] = addons.get(POD_IDENTITY_AGENT)
+        needed[f"association {CNI_ACCOUNT}"] = min(
+            (i for i, p in create_calls(state, "CreatePodIdentityAssociation")
+             if f"{p.get('namespace')}/{p.get('serviceAccount')}" == CNI_ACCOUNT), default=None)
+    late = [a for a, i in needed.items() if i is None or first_group is None or i > first_group]
     bootstrap = cluster.get("bootstrapSelfManagedAddons", True)
     held = bool(cluster) and bootstrap is False and not late
-    return held, f"bootstrapSelfManagedAddons={bootstrap}, CreateAddon {addons}, first CreateNodegroup #{first_group}"
+    return held, f"bootstrapSelfManagedAddons={bootstrap}, created {needed}, first CreateNodegroup #{first_group}"
+
+
+def trusts(document, principal_key, principal, action):
+    statements = (document or {}).get("Statement") or []
+    for statement in [statements] if isinstance(statements, dict) else statements:
+        actions = statement.get("Action") or []
+        actions = [actions] if isinstance(actions, str) else actions
+        if statement.get("Effect") == "Allow" and action in actions and \
+                principal in str((statement.get("Principal") or {}).get(principal_key, "")):
+            return True
+    return False
 
 
 def rule_cni_role(state):
-    role = state["addons"].get("vpc-cni", {}).get("serviceAccountRoleArn")
+    irsa = state["addons"].get("vpc-cni", {}).get("serviceAccountRoleArn")
+    role = irsa or state["associations"].get(CNI_ACCOUNT)
     policies = state["roles"].get(role, [])
-    return CNI_POLICY in policies, f"vpc-cni role {role}: {policies}"
+    trust = state["trusts"].get(role)
+    if irsa:  # IRSA: EKS annotates aws-node; the role must take the web identity of the cluster's OIDC provider
+        way, reached = "IRSA", trusts(trust, "Federated", ":oidc-provider/", "sts:AssumeRoleWithWebIdentity")
+    else:  # EKS Pod Identity: the association, the agent, and a role the pods service may assume and tag
+        way = "EKS Pod Identity"
+        reached = POD_IDENTITY_AGENT in state["addons"] and all(
+            trusts(trust, "Service", "pods.eks.amazonaws.com", a) for a in ("sts:AssumeRole", "sts:TagSession"))
+    held = bool(role) and CNI_POLICY in policies and reached
+    return held, f"vpc-cni role {role} through {way} (reached: {reached}): {policies}"
 
 
 def passed_roles(operation, params):
     """The role ARNs an EKS create call hands to EKS."""
-    keys = {"CreateCluster": ["roleArn"], "CreateNodegroup": ["nodeRole"], "CreateAddon": ["serviceAccountRoleArn"]}
+    keys = {"CreateCluster": ["roleArn"], "CreateNodegroup": ["nodeRole"], "CreateAddon": ["serviceAccountRoleArn"],
+            "CreatePodIdentityAssociation": ["roleArn"]}
     return [params[k] for k in keys.get(operation, []) if params.get(k)]
 
 
@@ -315,11 +355,14 @@ RULES = [
      "https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html", rule_node_subnet_egress),
     ("load balancer subnets tagged in 2+ zones", "https://kubernetes-sigs.github.io/aws-load-balancer-controller/"
      "latest/deploy/subnet_discovery/", rule_load_balancer_subnets),
-    ("bootstrapSelfManagedAddons=false, vpc-cni and kube-proxy before the first node group",
+    ("bootstrapSelfManagedAddons=false, vpc-cni and kube-proxy (and, under EKS Pod Identity, the agent and aws-node's "
+     "association) before the first node group",
      "https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html, "
-     "https://docs.aws.amazon.com/eks/latest/userguide/eks-networking-add-ons.html", rule_pod_network_before_nodes),
-    ("vpc-cni's role holds AmazonEKS_CNI_Policy", "https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html",
-     rule_cni_role),
+     "https://docs.aws.amazon.com/eks/latest/userguide/eks-networking-add-ons.html, "
+     "https://docs.aws.amazon.com/eks/latest/userguide/pod-id-agent-setup.html", rule_pod_network_before_nodes),
+    ("vpc-cni's role holds AmazonEKS_CNI_Policy and trusts the way aws-node reaches it",
+     "https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html, "
+     "https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html", rule_cni_role),
     ("every role a create call passes exists before the call",
      "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency",
      rule_roles_exist_before_use),

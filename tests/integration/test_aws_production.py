@@ -176,22 +176,31 @@ def test_03_five_node_groups_with_launch_templates(moto):
     assert eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="gpu")["nodegroup"]["amiType"] == "AL2023_x86_64_NVIDIA"
 
 
-def test_04_irsa_roles_trust_one_service_account_each(moto):
-    iam = aws("iam")
-    issuer = aws("eks").describe_cluster(name=CLUSTER)["cluster"]["identity"]["oidc"]["issuer"].removeprefix("https://")
+def test_04_controller_roles_reach_one_service_account_each_through_pod_identity(moto):
+    """platform_aws_identity: pod_identity (the default): each controller's role trusts pods.eks.amazonaws.com, and a
+    pod identity association gives it to exactly its service account. The OIDC provider stays registered (a
+    migration to IRSA needs it)."""
+    iam, eks = aws("iam"), aws("eks")
+    issuer = eks.describe_cluster(name=CLUSTER)["cluster"]["identity"]["oidc"]["issuer"].removeprefix("https://")
     providers = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
     assert [p["Arn"].split("oidc-provider/")[1] for p in providers] == [issuer]
+    associations = {}
+    for summary in eks.list_pod_identity_associations(clusterName=CLUSTER)["associations"]:
+        described = eks.describe_pod_identity_association(clusterName=CLUSTER, associationId=summary["associationId"])
+        associations[f"{summary['namespace']}:{summary['serviceAccount']}"] = described["association"]["roleArn"]
     expected = {"ebs-csi": "kube-system:ebs-csi-controller-sa", "vpc-cni": "kube-system:aws-node",
                 "aws-load-balancer-controller": "kube-system:aws-load-balancer-controller",
                 "cluster-autoscaler": "kube-system:cluster-autoscaler",
                 "external-secrets": "external-secrets:external-secrets", "keda": "keda:keda-operator",
+                "fluent-bit": "monitoring:fluent-bit",
                 "triptrip-api": "triptrip-api:triptrip-api", "triptrip-workers": "triptrip-workers:triptrip-queue-worker"}
+    assert sorted(associations) == sorted(expected.values()), associations
     for key, subject in expected.items():
         role = iam.get_role(RoleName=f"{CLUSTER}-{key}")["Role"]
         (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
-        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-        assert statement["Condition"] == {"StringEquals": {f"{issuer}:sub": f"system:serviceaccount:{subject}",
-                                                           f"{issuer}:aud": "sts.amazonaws.com"}}
+        assert statement == {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+                             "Action": ["sts:AssumeRole", "sts:TagSession"]}, key
+        assert associations[subject] == role["Arn"], key
     # The workers consume their queue and nothing else; the API's role starts empty (its team grants).
     consume = iam.get_role_policy(RoleName=f"{CLUSTER}-triptrip-workers", PolicyName="sqs-consumer")
     (statement,) = consume["PolicyDocument"]["Statement"]
@@ -238,6 +247,19 @@ def cis_aws_controls() -> list[tuple[str, str, bool, str]]:
     loose = [name for name, cond in web_identity
              if not re.fullmatch(r"system:serviceaccount:[a-z0-9-]+:[a-z0-9-]+", cond.get(f"{issuer}:sub", ""))
              or cond.get(f"{issuer}:aud") != "sts.amazonaws.com"]
+    # EKS Pod Identity: the role trusts the pods service; the association names the service account. Each such role
+    # must reach exactly one service account, and never a namespace's `default`.
+    eks = aws("eks")
+    reached = {}
+    for summary in eks.list_pod_identity_associations(clusterName=CLUSTER)["associations"]:
+        described = eks.describe_pod_identity_association(clusterName=CLUSTER, associationId=summary["associationId"])
+        role_name = described["association"]["roleArn"].rsplit("/", 1)[-1]
+        reached.setdefault(role_name, []).append(f"{summary['namespace']}:{summary['serviceAccount']}")
+    pod_roles = [role["RoleName"] for role in iam.list_roles()["Roles"]
+                 if any((st.get("Principal") or {}).get("Service") == "pods.eks.amazonaws.com"
+                        for st in role["AssumeRolePolicyDocument"]["Statement"])]
+    loose += [name for name in pod_roles if len(reached.get(name, [])) != 1 or reached[name][0].endswith(":default")]
+    dedicated = len(web_identity) + len(pod_roles)
     return [
         ("2.1.1", "audit logs: all five control plane log types enabled", enabled == sorted(LOGS), f"enabled={enabled}"),
         ("5.3.1", "secrets encrypted with a customer managed KMS key, rotating",
@@ -260,12 +282,13 @@ def cis_aws_controls() -> list[tuple[str, str, bool, str]]:
          "numbered control of eks-1.8.0)", all(v == ("required", 1) for v in imds.values()) and len(imds) == 5,
          f"{imds}"),
         ("5.1.3 / node role", "node role: only AmazonEKSWorkerNodePolicy and read-only ECR, no inline policy "
-         "(the CNI policy sits on the vpc-cni IRSA role)",
+         "(the CNI policy sits on the vpc-cni role)",
          node_policies == ["AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy"] and not node_inline,
          f"{node_policies} inline={node_inline}"),
         ("5.2.1", "dedicated service accounts: every web-identity role trusts exactly one service account of "
-         "our OIDC issuer (StringEquals sub and aud)", len(web_identity) >= 6 and not loose,
-         f"{len(web_identity)} IRSA roles, loose {loose}"),
+         "our OIDC issuer (StringEquals sub and aud), every pod identity role is associated with exactly one "
+         "service account, none a namespace's default", dedicated >= 6 and not loose,
+         f"{len(web_identity)} IRSA roles, {len(pod_roles)} pod identity roles, loose {loose}"),
     ]
 
 
@@ -336,15 +359,16 @@ def test_07b_addon_and_access_entry_roles_send_what_the_inventory_says(root, mot
     eks = aws("eks")
     names = eks.list_addons(clusterName=CLUSTER)["addons"]
     addons = {n: eks.describe_addon(clusterName=CLUSTER, addonName=n)["addon"] for n in names}
-    assert sorted(addons) == ["aws-ebs-csi-driver", "coredns", "eks-node-monitoring-agent", "kube-proxy", "vpc-cni"], names
+    assert sorted(addons) == ["aws-ebs-csi-driver", "coredns", "eks-node-monitoring-agent", "eks-pod-identity-agent",
+                              "kube-proxy", "vpc-cni"], names
     account = aws("sts").get_caller_identity()["Account"]
-    role = f"arn:aws:iam::{account}:role/{CLUSTER}"
     cni = addons["vpc-cni"]
-    assert cni["addonVersion"] == "v1.21.1-eksbuild.3" and cni["serviceAccountRoleArn"] == f"{role}-vpc-cni"
+    # Under EKS Pod Identity the add-ons name no role: their service accounts' associations give it (test_04).
+    assert cni["addonVersion"] == "v1.21.1-eksbuild.3" and "serviceAccountRoleArn" not in cni
     assert json.loads(cni["configurationValues"]) == {
         "env": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1", "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"},
         "enableNetworkPolicy": "true"}
-    assert addons["aws-ebs-csi-driver"]["serviceAccountRoleArn"] == f"{role}-ebs-csi"
+    assert "serviceAccountRoleArn" not in addons["aws-ebs-csi-driver"]
     assert json.loads(addons["coredns"]["configurationValues"])["replicaCount"] == 3
     assert "serviceAccountRoleArn" not in addons["coredns"]
     assert json.loads(addons["kube-proxy"]["configurationValues"]) == {"mode": "iptables"}
@@ -519,8 +543,10 @@ def test_10_destroy_goes_in_order_and_keeps_the_key(root, moto):
     # The managed add-ons and the five node groups go before the cluster itself.
     before_cluster = deletes[:cluster_delete]
     assert sum("/node-groups/" in op for op in before_cluster) == 5, deletes
-    assert sum("/addons/" in op for op in before_cluster) == 5, deletes  # with the node monitoring agent (#27)
-    assert len(before_cluster) == 10, deletes
+    # With the node monitoring agent and the pod identity agent (#27); EKS deletes the pod identity associations
+    # with the cluster.
+    assert sum("/addons/" in op for op in before_cluster) == 6, deletes
+    assert len(before_cluster) == 11, deletes
     assert operations.index("DeleteRole") > operations.index(f"DELETE /clusters/{CLUSTER}")
     assert "ScheduleKeyDeletion" in operations and "DeleteVpc" in operations
     assert aws("kms").describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"

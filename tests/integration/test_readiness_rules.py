@@ -13,6 +13,10 @@ ZONES = ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
 CLUSTER_ROLE = "arn:aws:iam::123456789012:role/triptrip-cluster"
 NODE_ROLE = "arn:aws:iam::123456789012:role/triptrip-node"
 CNI_ROLE = "arn:aws:iam::123456789012:role/triptrip-vpc-cni"
+WEB_IDENTITY = {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.ap-northeast-1.amazonaws.com/id/A"}}
+POD_IDENTITY = {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Principal": {"Service": "pods.eks.amazonaws.com"}}
 
 
 def subnet(subnet_id, zone, tags=()):
@@ -62,6 +66,8 @@ def nat_state():
         "roles": {CLUSTER_ROLE: ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"],
                   NODE_ROLE: ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"],
                   CNI_ROLE: [readiness.CNI_POLICY]},
+        "trusts": {CNI_ROLE: {"Statement": [WEB_IDENTITY]}},
+        "associations": {},
         "requests": requests,
         # inventories/dr: production's secrets, replicated to Osaka, granted there to its external-secrets role.
         "dr_secrets": {"inventory": "dr", "region": "ap-northeast-3",
@@ -69,6 +75,20 @@ def nat_state():
                        "grants": ["arn:aws:secretsmanager:ap-northeast-3:*:secret:triptrip/production/*"],
                        "secrets": ["triptrip/production/database", "triptrip/production/redis"]},
     }
+
+
+def pod_identity_state():
+    """nat_state with the VPC CNI on EKS Pod Identity: the add-on names no role, the agent and aws-node's association
+    come before the nodes, and the role trusts pods.eks.amazonaws.com."""
+    state = nat_state()
+    state["requests"][4] = ("CreateAddon", {"addonName": "vpc-cni"})
+    state["requests"][5:5] = [("CreateAddon", {"addonName": "eks-pod-identity-agent"}),
+                              ("CreatePodIdentityAssociation", {"namespace": "kube-system", "serviceAccount": "aws-node",
+                                                                "roleArn": CNI_ROLE})]
+    state["addons"] = {"vpc-cni": {}, "kube-proxy": {}, "coredns": {}, "eks-pod-identity-agent": {}}
+    state["associations"] = {"kube-system/aws-node": CNI_ROLE}
+    state["trusts"] = {CNI_ROLE: {"Statement": [POD_IDENTITY]}}
+    return state
 
 
 def endpoints_state():
@@ -91,7 +111,7 @@ def failing(state):
     return {name for name, _document, held, _evidence in readiness.check(state) if not held}
 
 
-@pytest.mark.parametrize("build", [nat_state, endpoints_state])
+@pytest.mark.parametrize("build", [nat_state, endpoints_state, pod_identity_state])
 def test_a_working_layout_holds_every_rule(build):
     results = readiness.check(build())
     assert len(results) == len(readiness.RULES) == 7
@@ -149,6 +169,32 @@ def cni_without_role(state):
     state["addons"]["vpc-cni"] = {}
 
 
+def cni_role_trusts_no_web_identity(state):
+    state["trusts"][CNI_ROLE] = {"Statement": [POD_IDENTITY]}
+
+
+def agent_after_nodes(state):
+    state["requests"].append(state["requests"].pop(5))
+
+
+def cni_association_after_nodes(state):
+    state["requests"].append(state["requests"].pop(6))
+
+
+def no_pod_identity_agent(state):
+    del state["requests"][5]
+    del state["addons"]["eks-pod-identity-agent"]
+
+
+def cni_role_trusts_pods_without_tag_session(state):
+    state["trusts"][CNI_ROLE] = {"Statement": [{**POD_IDENTITY, "Action": "sts:AssumeRole"}]}
+
+
+def no_cni_association(state):
+    del state["requests"][6]
+    state["associations"] = {}
+
+
 def node_role_created_after_cluster(state):
     state["requests"].append(state["requests"].pop(1))
 
@@ -202,7 +248,14 @@ BREAKAGES = [
     (nat_state, cni_after_nodes, {ORDER}),
     (nat_state, no_kube_proxy, {ORDER}),
     (nat_state, cni_role_without_policy, {CNI}),
-    (nat_state, cni_without_role, {CNI}),
+    # An add-on that names no role means EKS Pod Identity, and nat_state has neither its agent nor an association.
+    (nat_state, cni_without_role, {ORDER, CNI}),
+    (nat_state, cni_role_trusts_no_web_identity, {CNI}),
+    (pod_identity_state, agent_after_nodes, {ORDER}),
+    (pod_identity_state, cni_association_after_nodes, {ORDER}),
+    (pod_identity_state, no_pod_identity_agent, {ORDER, CNI}),
+    (pod_identity_state, cni_role_trusts_pods_without_tag_session, {CNI}),
+    (pod_identity_state, no_cni_association, {ORDER, CNI}),
     (nat_state, node_role_created_after_cluster, {ROLES}),
     (nat_state, role_never_created, {ROLES}),
     (nat_state, dr_reads_its_own_environment, {DR_SECRETS}),

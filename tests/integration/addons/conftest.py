@@ -51,6 +51,24 @@ class Addons:
         assert res.returncode == 0, res.stderr
         return {r["name"]: r for r in json.loads(res.stdout)}
 
+    def aws(self, service: str):
+        """A boto3 client of the platform's moto server (the local AWS)."""
+        import boto3  # noqa: PLC0415 - only the tests that read AWS need it
+
+        return boto3.client(service, endpoint_url=f"http://127.0.0.1:{self.env['TRIPTRIP_MOTO_PORT']}",
+                            region_name="ap-northeast-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def credentials(self, namespace: str, account: str) -> dict:
+        """How a service account gets AWS credentials: its IRSA annotation (empty when none) and the role of its EKS
+        Pod Identity association (empty when none)."""
+        annotations = self.get("serviceaccount", account, namespace)["metadata"].get("annotations") or {}
+        eks = self.aws("eks")
+        found = eks.list_pod_identity_associations(clusterName="triptrip-local", namespace=namespace,
+                                                   serviceAccount=account)["associations"]
+        role = eks.describe_pod_identity_association(clusterName="triptrip-local", associationId=found[0]["associationId"]
+                                                     )["association"]["roleArn"] if found else ""
+        return {"irsa": annotations.get("eks.amazonaws.com/role-arn", ""), "pod_identity": role}
+
     def values(self, release: str, namespace: str) -> dict:
         """The values the release received (helm get values)."""
         res = self.helm("get", "values", release, "-n", namespace, "-o", "json")

@@ -25,13 +25,12 @@ def test_the_controller_knows_its_cluster_region_and_vpc(addons):
     assert "--default-target-type=ip" in args
 
 
-def test_two_replicas_run_on_the_irsa_service_account(addons):
+def test_two_replicas_run_on_the_pod_identity_service_account(addons):
     values = addons.values("aws-load-balancer-controller", NS)
     assert values["replicaCount"] == 2
     assert values["podDisruptionBudget"] == {"maxUnavailable": 1}
-    account = addons.get("serviceaccount", "aws-load-balancer-controller", NS)
-    arn = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
-    assert arn.startswith("arn:aws:iam::") and arn.endswith(f":role/{CLUSTER}-aws-load-balancer-controller"), arn
+    ways = addons.credentials(NS, "aws-load-balancer-controller")
+    assert ways["irsa"] == "" and ways["pod_identity"].endswith(f":role/{CLUSTER}-aws-load-balancer-controller"), ways
     deployment = addons.get("deployment", "aws-load-balancer-controller", NS)
     assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "aws-load-balancer-controller"
     assert deployment["status"].get("readyReplicas") == 2

@@ -69,12 +69,12 @@ def test_the_image_has_the_control_planes_minor(addons):
     assert image == f"registry.k8s.io/autoscaling/cluster-autoscaler:{tag}"
 
 
-def test_the_service_account_assumes_the_cluster_autoscaler_irsa_role(addons):
+def test_the_service_account_gets_the_cluster_autoscaler_role_through_pod_identity(addons):
     deployment = addons.get("deployment", "cluster-autoscaler", NS)
     assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "cluster-autoscaler"
-    annotations = addons.get("serviceaccount", "cluster-autoscaler", NS)["metadata"]["annotations"]
-    assert re.fullmatch(rf"arn:aws:iam::[0-9]{{12}}:role/{CLUSTER}-cluster-autoscaler",
-                        annotations["eks.amazonaws.com/role-arn"])
+    ways = addons.credentials(NS, "cluster-autoscaler")
+    assert ways["irsa"] == ""
+    assert re.fullmatch(rf"arn:aws:iam::[0-9]{{12}}:role/{CLUSTER}-cluster-autoscaler", ways["pod_identity"])
 
 
 def test_the_pod_is_system_cluster_critical_with_the_spec_resources_and_ready(addons):

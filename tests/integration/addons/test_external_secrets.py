@@ -1,5 +1,5 @@
 """External Secrets Operator on the converged local platform (spec 6.3.1): the release at the pinned version in
-`external-secrets`, its service account `external-secrets` on IRSA, the ClusterSecretStore `aws-secrets-manager`
+`external-secrets`, its service account `external-secrets` on EKS Pod Identity, the ClusterSecretStore `aws-secrets-manager`
 (Secrets Manager in the region, authenticated with that service account), the API's ExternalSecret
 `database-credentials` at external-secrets.io/v1 with the spec's refresh, target template (Go placeholders reaching
 the API server literally) and five keys of this environment's secret, and field-by-field checking by the API
@@ -17,12 +17,11 @@ DATABASE_URL = ("postgresql://{{ .username }}:{{ .password }}@{{ .host }}:{{ .po
                 "?sslmode=require")
 
 
-def test_the_service_account_external_secrets_carries_its_irsa_role(addons):
+def test_the_service_account_external_secrets_gets_its_role_through_pod_identity(addons):
     values = addons.values("external-secrets", NS)
     assert values["serviceAccount"]["name"] == "external-secrets"
-    account = addons.get("serviceaccount", "external-secrets", NS)
-    arn = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
-    assert arn.startswith("arn:aws:iam::") and arn.endswith(f":role/{CLUSTER}-external-secrets"), arn
+    ways = addons.credentials(NS, "external-secrets")
+    assert ways["irsa"] == "" and ways["pod_identity"].endswith(f":role/{CLUSTER}-external-secrets"), ways
     operator = addons.get("deployment", "external-secrets", NS)
     assert operator["spec"]["template"]["spec"]["serviceAccountName"] == "external-secrets"
 

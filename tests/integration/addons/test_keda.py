@@ -1,5 +1,5 @@
 """KEDA on the converged local platform (spec 4.4.1): the release at the pinned version in `keda` with the operator's
-service account on IRSA, an IRSA TriggerAuthentication in each namespace whose triggers use it, the queue workers'
+service account on EKS Pod Identity, a TriggerAuthentication of the operator's identity in each namespace whose triggers use it, the queue workers'
 ScaledObject and the batch ScaledJob as the spec writes them (SQS queue URLs of this account and region), a Job
 template that Pod Security `restricted` and the namespace quota admit, and field-by-field checking by the API server."""
 
@@ -18,8 +18,9 @@ AUTH = {"name": "keda-aws-credentials"}
 
 @pytest.fixture(scope="module")
 def account(addons) -> str:
-    """The account of the IRSA role KEDA's operator assumes (arn:aws:iam::<account>:role/<cluster>-keda)."""
-    arn = addons.get("serviceaccount", "keda-operator", NS)["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    """The account of the role KEDA's operator gets through its pod identity association
+    (arn:aws:iam::<account>:role/<cluster>-keda)."""
+    arn = addons.credentials(NS, "keda-operator")["pod_identity"]
     assert arn.endswith(f":role/{CLUSTER}-keda"), arn
     return arn.split(":")[4]
 
@@ -28,11 +29,12 @@ def queue_url(account: str, queue: str) -> str:
     return f"https://sqs.{REGION}.amazonaws.com/{account}/{queue}"
 
 
-def test_the_operator_service_account_is_keda_operator_on_irsa(addons, account):
+def test_the_operator_service_account_is_keda_operator_on_pod_identity(addons, account):
     values = addons.values("keda", NS)
     assert values["serviceAccount"]["operator"]["name"] == "keda-operator"
-    assert values["podIdentity"]["aws"]["irsa"] == {"enabled": True,
-                                                    "roleArn": f"arn:aws:iam::{account}:role/{CLUSTER}-keda"}
+    # EKS Pod Identity (platform_aws_identity): the chart's IRSA annotation is off, the association gives the role.
+    assert values["podIdentity"]["aws"]["irsa"] == {"enabled": False, "roleArn": ""}
+    assert addons.credentials(NS, "keda-operator") == {"irsa": "", "pod_identity": f"arn:aws:iam::{account}:role/{CLUSTER}-keda"}
     operator = addons.get("deployment", "keda-operator", NS)
     assert operator["spec"]["template"]["spec"]["serviceAccountName"] == "keda-operator"
     assert len(account) == 12 and account.isdigit()
