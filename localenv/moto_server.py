@@ -4,13 +4,13 @@
 """moto's server with a thin patch layer for EKS (and one EC2) behaviours of moto 5.2 that differ from AWS.
 
 Run as `python localenv/moto_server.py -H 127.0.0.1 -p PORT` (scripts/localenv does). Every patch below names
-the moto behaviour it corrects. Patches 1-9 and 13 are fields moto already receives and stores or answers wrongly.
-Patches 10-12, 14, 17, 18, 20 and 21 add APIs moto lacks where a playbook must run end to end here (upgrade.yml
-and its insights; the AWS layer's add-on order and configuration; access entries, which the local control plane's
-authenticator reads back from this server, and the access policies they may name; pod identity associations),
-each stored and answered as the EKS API reference describes, with EKS's errors. What moto lacks and no playbook
-needs end to end (encryption config association) stays unimplemented: our modules' unit tests cover it with
-botocore's Stubber, asserting the exact request parameters.
+the moto behaviour it corrects. Patches 1-9, 13 and 23 are fields moto already receives and stores or answers
+wrongly. Patches 10-12, 14, 17, 18, 20 and 21 add APIs moto lacks where a playbook must run end to end here
+(upgrade.yml and its insights; the AWS layer's add-on order and configuration; access entries, which the local
+control plane's authenticator reads back from this server, and the access policies they may name; pod identity
+associations), each stored and answered as the EKS API reference describes, with EKS's errors. What moto lacks and
+no playbook needs end to end (encryption config association) stays unimplemented: our modules' unit tests cover it
+with botocore's Stubber, asserting the exact request parameters.
 Patch 15 points the local platform's cluster at the local kube-apiserver.
 
 Patches (moto 5.2.5):
@@ -206,7 +206,20 @@ def _check_tier(scaling):
                                                 f"{scaling.get('tier')}")
 
 
-def update_cluster_config(self):  # patches 2, 3, 4, 19
+# Patch 23: the authentication modes in the one order EKS moves them, a step at a time.
+_AUTH_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
+
+
+def _check_mode_step(cluster, access):
+    wanted = (access or {}).get("authenticationMode")
+    if wanted is None:
+        return
+    have = (getattr(cluster, "access_config", None) or {}).get("authenticationMode", "CONFIG_MAP")
+    if wanted not in _AUTH_MODES or _AUTH_MODES.index(wanted) != _AUTH_MODES.index(have) + 1:
+        raise InvalidParameterException(message=f"Unsupported authentication mode update from {have} to {wanted}")
+
+
+def update_cluster_config(self):  # patches 2, 3, 4, 19, 23
     name = self._get_param("name")
     cluster = self.eks_backend.describe_cluster(name=name)
     # Patch 19: EKS takes one kind of change per call (kubernetes-sigs/cluster-api-provider-aws#3553, boto/boto3#2592).
@@ -215,6 +228,7 @@ def update_cluster_config(self):  # patches 2, 3, 4, 19
         raise InvalidParameterException(message="Only one type of update can be allowed.")
     zonal, scaling = self._get_param("zonalShiftConfig"), self._get_param("controlPlaneScalingConfig")
     _check_tier(scaling)
+    _check_mode_step(cluster, self._get_param("accessConfig"))
     vpc = self._get_param("resourcesVpcConfig")
     params = []
     if vpc:

@@ -60,7 +60,7 @@ def test_create_cluster_defaults_are_eks_defaults(eks):
 
 
 def test_update_cluster_config_applies_the_fields_and_answers_an_update(eks):
-    cluster(eks)
+    cluster(eks, accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})  # API is one step on (patch 23)
     update = eks.update_cluster_config(name="c", accessConfig={"authenticationMode": "API"})["update"]
     assert update["status"] == "Successful" and update["type"] == "AccessConfigUpdate"
     eks.update_cluster_config(name="c", deletionProtection=True)
@@ -584,6 +584,23 @@ def test_config_map_cluster_refuses_access_entries(eks):
     eks.update_cluster_config(name="c", accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
     eks.create_access_entry(clusterName="c", principalArn=role)
     assert eks.list_access_entries(clusterName="c")["accessEntries"] == [role]
+
+
+def test_the_authentication_mode_moves_one_step_forward_only(eks):  # patch 23
+    cluster(eks)  # CONFIG_MAP
+    for have, wanted in (("CONFIG_MAP", "API"), ("CONFIG_MAP", "CONFIG_MAP")):
+        with pytest.raises(ClientError) as err:
+            eks.update_cluster_config(name="c", accessConfig={"authenticationMode": wanted})
+        assert err.value.response["Error"]["Code"] == "InvalidParameterException"
+        assert err.value.response["Error"]["Message"] == f"Unsupported authentication mode update from {have} to {wanted}"
+        assert eks.describe_cluster(name="c")["cluster"]["accessConfig"] == {"authenticationMode": "CONFIG_MAP"}
+    eks.update_cluster_config(name="c", accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
+    eks.update_cluster_config(name="c", accessConfig={"authenticationMode": "API"})
+    for back in ("API_AND_CONFIG_MAP", "CONFIG_MAP", "API"):
+        with pytest.raises(ClientError) as err:
+            eks.update_cluster_config(name="c", accessConfig={"authenticationMode": back})
+        assert err.value.response["Error"]["Message"] == f"Unsupported authentication mode update from API to {back}"
+    assert eks.describe_cluster(name="c")["cluster"]["accessConfig"] == {"authenticationMode": "API"}
 
 
 class _ModuleExit(Exception):
