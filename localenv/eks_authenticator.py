@@ -62,8 +62,18 @@ Rules, checked in this order (the first that fails refuses the token):
    ("If the ARN is for an IAM role, it can include a path"; role names are unique in an account and the path is no
    part of the name: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html); an IAM user
    (`arn:aws:iam::ACCT:user/...`) matches the entry of exactly its ARN. No entry: refused (EKS answers 401).
-   Other principal types are refused. The cluster's authentication mode and the aws-auth ConfigMap are not
-   emulated: access entries are the only source.
+   Other principal types are refused. With --kube-server (and --kube-ca, --kube-cert, --kube-key: a client
+   certificate that may read the ConfigMap) the cluster's authentication mode is honoured
+   (https://docs.aws.amazon.com/eks/latest/userguide/grant-k8s-access.html): DescribeCluster's
+   accessConfig.authenticationMode; API reads access entries only; API_AND_CONFIG_MAP reads them first (an entry
+   takes precedence over aws-auth for the same principal,
+   https://docs.aws.amazon.com/eks/latest/userguide/migrating-access-entries.html) and falls back to aws-auth;
+   CONFIG_MAP reads aws-auth only (EKS refuses the access entry calls then). aws-auth is the ConfigMap aws-auth of
+   kube-system, read at each review (https://docs.aws.amazon.com/eks/latest/userguide/auth-configmap.html): a role
+   session matches the mapRoles item whose rolearn is `arn:aws:iam::ACCT:role/NAME` exactly (aws-auth ARNs hold no
+   path), a user the mapUsers item of exactly its ARN, and anyone else of an account of mapAccounts is let in as its
+   ARN with no group; the item's username and groups then make the user as rule 8 (no access policies there).
+   Without --kube-server the mode is not read: access entries are the only source, as before.
 8. The user (https://docs.aws.amazon.com/eks/latest/userguide/set-custom-username.html):
    username = the entry's `username` with `{{SessionName}}` (the session name, `@` written as `-`),
    `{{SessionNameRaw}}` and `{{AccountID}}` filled in (template parameters of the aws-iam-authenticator README,
@@ -96,6 +106,8 @@ import re
 import ssl
 import sys
 import threading
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, unquote, urlsplit
@@ -318,6 +330,62 @@ class EksAccessEntries:
         return entry
 
 
+    def authentication_mode(self, cluster: str) -> str:
+        """DescribeCluster's accessConfig.authenticationMode (EKS's API default, CONFIG_MAP, when absent)."""
+        described = self.client.describe_cluster(name=cluster)["cluster"]
+        return (described.get("accessConfig") or {}).get("authenticationMode") or "CONFIG_MAP"
+
+
+class AwsAuthConfigMap:
+    """The data of kube-system's aws-auth ConfigMap, read from the API server with a client certificate ({} when
+    there is none)."""
+
+    PATH = "/api/v1/namespaces/kube-system/configmaps/aws-auth"
+
+    def __init__(self, server: str, ca: str, cert: str, key: str):
+        self.url = server.rstrip("/") + self.PATH
+        self.context = ssl.create_default_context(cafile=ca)
+        self.context.load_cert_chain(cert, key)
+
+    def read(self) -> dict:
+        try:
+            with urllib.request.urlopen(self.url, context=self.context, timeout=5) as answer:  # noqa: S310 - https
+                return json.load(answer).get("data") or {}
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                return {}
+            raise
+
+
+def aws_auth_entry(data: dict, caller_arn: str) -> tuple[dict, str | None]:
+    """Rule 7 in a mode with CONFIG_MAP: the aws-auth mapping of the caller, as an entry rule 8 takes, and the
+    session name of a role."""
+    import yaml  # noqa: PLC0415 - only the aws-auth fallback needs it
+
+    maps = {}
+    for key in ("mapRoles", "mapUsers", "mapAccounts"):
+        try:
+            maps[key] = yaml.safe_load(data.get(key) or "[]") or []
+        except yaml.YAMLError:
+            raise Refused(f"aws-auth {key} is not YAML") from None
+    role, session, canonical, item = ASSUMED_ROLE.match(caller_arn), None, caller_arn, None
+    if role:
+        session = role["session"]
+        canonical = f"arn:{role['partition']}:iam::{role['account']}:role/{role['name']}"
+        item = next((i for i in maps["mapRoles"] if isinstance(i, dict) and i.get("rolearn") == canonical), None)
+    elif IAM_USER.match(caller_arn):
+        item = next((i for i in maps["mapUsers"] if isinstance(i, dict) and i.get("userarn") == caller_arn), None)
+    else:
+        raise Refused(f"principal type of {caller_arn} has no aws-auth mapping")
+    if item is None:
+        account = caller_arn.split(":")[4]
+        if account not in [str(a) for a in maps["mapAccounts"]]:
+            raise Refused(f"no access entry and no aws-auth mapping for {caller_arn}")
+        item = {}
+    return {"principalArn": canonical, "username": item.get("username"), "kubernetesGroups": item.get("groups") or [],
+            "associatedAccessPolicies": []}, session
+
+
 def eks_entries(endpoint: str, region: str) -> EksAccessEntries:
     import boto3  # noqa: PLC0415
     from botocore.config import Config  # noqa: PLC0415
@@ -378,8 +446,9 @@ class Authenticator:
     """Decides TokenReviews. `entries` (default: EKS at the eks endpoint), `identify` (default: STS) and `now`
     can be replaced, e.g. by tests that have no access entry API to read."""
 
-    def __init__(self, settings: Settings, entries=None, identify=None, now=None, out=None):
+    def __init__(self, settings: Settings, entries=None, identify=None, now=None, out=None, aws_auth=None):
         self.settings = settings
+        self.aws_auth = aws_auth  # None: the mode is not read, access entries only
         self.entries = entries or eks_entries(settings.eks_endpoint or settings.sts_endpoint, settings.region)
         self.identify = identify or (lambda creds: caller_identity(settings.sts_endpoint, creds))
         self.now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
@@ -398,8 +467,7 @@ class Authenticator:
             identity = self.identify(credentials)
             record["arn"] = identity["Arn"]
             try:
-                principal, session = find_entry(self.entries, cluster, identity["Arn"])
-                entry = self.entries.entry(cluster, principal)
+                entry, session, source = self.lookup(cluster, identity["Arn"])
             except Refused:
                 raise
             except Exception as exc:  # noqa: BLE001 - any lookup failure refuses; its kind is the reason
@@ -414,9 +482,23 @@ class Authenticator:
             reason = f"authenticator error: {type(exc).__name__}"
             self.log({**record, "decision": "refused", "reason": reason})
             return {"authenticated": False, "error": reason}
-        self.log({**record, "decision": "allowed", "entry": entry["principalArn"], "username": user["username"],
+        self.log({**record, "decision": "allowed", "source": source, "entry": entry["principalArn"],
+                  "username": user["username"],
                   "groups": user["groups"], **({"notEmulated": skipped} if skipped else {})})
         return {"authenticated": True, "user": user}
+
+    def lookup(self, cluster: str, caller_arn: str) -> tuple[dict, str | None, str]:
+        """Rule 7 in the cluster's mode: the entry (or aws-auth mapping) of the caller, its session, and which."""
+        mode = self.entries.authentication_mode(cluster) if self.aws_auth is not None else "API"
+        if mode != "CONFIG_MAP":
+            try:
+                principal, session = find_entry(self.entries, cluster, caller_arn)
+                return self.entries.entry(cluster, principal), session, "access entry"
+            except Refused:
+                if mode == "API":
+                    raise
+        entry, session = aws_auth_entry(self.aws_auth.read(), caller_arn)
+        return entry, session, "aws-auth"
 
     def log(self, record: dict) -> None:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -491,9 +573,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--eks-endpoint", help="where the access entries are read (default: --sts-endpoint)")
     parser.add_argument("--credentials-file", required=True, help="AWS shared credentials file: the local secrets")
     parser.add_argument("--region", default="ap-northeast-1")
+    parser.add_argument("--kube-server", help="the API server to read aws-auth from (honours the cluster's mode)")
+    parser.add_argument("--kube-ca", help="its CA (PEM)")
+    parser.add_argument("--kube-cert", help="client certificate that may get kube-system's aws-auth ConfigMap (PEM)")
+    parser.add_argument("--kube-key", help="its private key (PEM)")
     parser.add_argument("--token-lifetime", type=int, default=DEFAULT_LIFETIME,
                         help="seconds a token is valid after its X-Amz-Date (env TRIPTRIP_EKS_TOKEN_LIFETIME wins)")
     args = parser.parse_args(argv)
+    if args.kube_server and not (args.kube_ca and args.kube_cert and args.kube_key):
+        parser.error("--kube-server needs --kube-ca, --kube-cert and --kube-key")
     if os.environ.get("TRIPTRIP_EKS_TOKEN_LIFETIME"):
         args.token_lifetime = int(os.environ["TRIPTRIP_EKS_TOKEN_LIFETIME"])
     return args
@@ -504,7 +592,9 @@ def main(argv=None) -> int:
     settings = Settings(cluster_name=args.cluster_name, sts_endpoint=args.sts_endpoint,
                         credentials_file=args.credentials_file, region=args.region,
                         token_lifetime=args.token_lifetime, eks_endpoint=args.eks_endpoint)
-    server = make_server(Authenticator(settings), args.host, args.port, args.cert, args.key)
+    aws_auth = AwsAuthConfigMap(args.kube_server, args.kube_ca, args.kube_cert, args.kube_key) if args.kube_server \
+        else None
+    server = make_server(Authenticator(settings, aws_auth=aws_auth), args.host, args.port, args.cert, args.key)
     print(json.dumps({"listening": f"https://{args.host}:{args.port}", "cluster": args.cluster_name,
                       "stsEndpoint": args.sts_endpoint, "tokenLifetime": args.token_lifetime}), flush=True)
     try:

@@ -2,13 +2,15 @@
 cluster is made in CONFIG_MAP mode with an aws-auth ConfigMap, and playbooks/adopt_access_entries.yml moves it through
 EKS's stages.
 
-- plan shows the mapping and changes nothing; an unknown stage, and api before mirror, are refused before any change;
+- in CONFIG_MAP the aws-auth principals sign in through the local authenticator (it reads aws-auth in the modes
+  that include CONFIG_MAP); plan shows the mapping and changes nothing; an unknown stage, and api before mirror, are refused before any change;
 - mirror (check mode first: nothing moves) sets API_AND_CONFIG_MAP and creates the mirrored entries: the admin role
   (an IAM path aws-auth could not say) gets the cluster admin policy for system:masters, the node role an EC2_LINUX
   entry, the user its groups and username; each aws-auth principal then signs in through the local authenticator
   with what aws-auth gave it; a rerun changes nothing;
 - a principal added to aws-auth after the mirror refuses api, naming it, before any change; mirrored too, api moves
-  the mode to API, every principal still signs in, and a rerun changes nothing.
+  the mode to API, every principal still signs in, one added to aws-auth now does not (EKS ignores aws-auth in API
+  mode), and a rerun changes nothing.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ def legacy(platform):
     admin = iam.create_role(RoleName="Admins", Path="/teams/platform/", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     node = iam.create_role(RoleName="legacy-ng-1", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     users = {}
-    for name in ("dev", "late"):
+    for name in ("dev", "late", "orphan"):
         users[name] = iam.create_user(UserName=name)["User"]["Arn"]
         key = iam.create_access_key(UserName=name)["AccessKey"]
         credentials(platform, name, {"aws_access_key_id": key["AccessKeyId"],
@@ -139,6 +141,8 @@ def everyone_signs_in(platform, legacy):
 
 
 def test_01_plan_shows_the_mapping_and_changes_nothing(root, platform, legacy):
+    # CONFIG_MAP: the local authenticator lets aws-auth's principals in (EKS's API refuses entries now).
+    everyone_signs_in(platform, legacy)
     res, recap = playbook(root, platform, "-e", "adopt_stage=plan")
     assert recap == {"changed": 0, "failed": 0}, res.stdout[-3000:]
     assert (f"mapRoles[0] arn:aws:iam::{ACCOUNT}:role/Admins -> STANDARD entry {legacy['admin']}, username "
@@ -184,6 +188,7 @@ def test_04_api_is_refused_while_a_principal_lacks_an_entry_then_moves(root, pla
     late = legacy["users"]["late"]
     write_aws_auth(platform, {**legacy["aws_auth"], "mapUsers": legacy["aws_auth"]["mapUsers"] + [
         {"userarn": late, "username": "late", "groups": ["developers"]}]})
+    assert whoami(platform, "late")["username"] == "late"  # through aws-auth: API_AND_CONFIG_MAP reads it too
     res, recap = playbook(root, platform, "-e", "adopt_stage=api")
     assert recap == {"changed": 0, "failed": 1}, res.stdout[-3000:]
     assert f"{late} (mapUsers[1]) has no access entry" in res.stdout, res.stdout[-3000:]
@@ -197,6 +202,10 @@ def test_04_api_is_refused_while_a_principal_lacks_an_entry_then_moves(root, pla
     assert mode(platform) == "API"
     everyone_signs_in(platform, legacy)
     assert whoami(platform, "late")["username"] == "late"
+    # In API mode EKS ignores aws-auth: a principal added to it now gets nothing.
+    write_aws_auth(platform, {**legacy["aws_auth"], "mapUsers": [{"userarn": legacy["users"]["orphan"],
+                                                                  "groups": ["developers"]}]})
+    assert whoami(platform, "orphan") is None
     res, recap = playbook(root, platform, "-e", "adopt_stage=api")
     record("adopt", "move to API", "refused naming a principal without an entry; then API, everyone in, rerun changed=0",
            recap == {"changed": 0, "failed": 0} and mode(platform) == "API", late)

@@ -256,8 +256,8 @@ def test_cluster_admin_entry_from_the_real_aws_eks_get_token(server, moto, accou
     assert status["user"]["uid"] == f"aws-iam-authenticator:{ACCOUNT}:{user_id}"
     line = server.lines()[-1]
     assert line == {"time": line["time"], "cluster": CLUSTER, "accessKeyId": admin["key"], "arn": arn("admin"),
-                    "decision": "allowed", "entry": arn("admin"), "username": arn("admin"),
-                    "groups": ["system:masters"]}
+                    "decision": "allowed", "source": "access entry", "entry": arn("admin"),
+                    "username": arn("admin"), "groups": ["system:masters"]}
 
 
 def test_view_policy_gives_the_view_group_and_names_what_is_not_emulated(server, moto, account):
@@ -543,3 +543,93 @@ def test_program_reads_moto_access_entries_and_takes_its_lifetime_from_the_envir
     assert not re.search(r"k8s-aws-v1\.[A-Za-z0-9_-]{16}", "".join(lines))
     assert operator["secret"] not in "".join(lines) and temporary["SessionToken"] not in "".join(lines)
     assert not listening(port)
+
+
+# ------------------------------------------------------------------------- the authentication mode and aws-auth
+class ModeEntries(Entries):
+    """Entries of a cluster in `mode`; in CONFIG_MAP EKS refuses to list them, so reading them fails the test."""
+
+    def __init__(self, mode: str, entries: dict[str, dict]):
+        super().__init__(CLUSTER, entries)
+        self.mode = mode
+
+    def authentication_mode(self, cluster: str) -> str:
+        assert cluster == CLUSTER
+        return self.mode
+
+    def principal_arns(self, cluster: str) -> list[str]:
+        assert self.mode != "CONFIG_MAP", "access entries read on a CONFIG_MAP cluster"
+        return super().principal_arns(cluster)
+
+
+class AwsAuth:
+    def __init__(self, **data):
+        self.data = {key: json.dumps(value) for key, value in data.items()}  # JSON is YAML
+
+    def read(self) -> dict:
+        return self.data
+
+
+ROLE_SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/Admins/alice"
+AWS_AUTH = AwsAuth(mapRoles=[{"rolearn": f"arn:aws:iam::{ACCOUNT}:role/Admins", "username": "admin:{{SessionName}}",
+                              "groups": ["system:masters"]}],
+                   mapUsers=[{"userarn": arn("dev"), "username": "dev", "groups": ["developers"]}])
+ADMINS_ENTRY = {f"arn:aws:iam::{ACCOUNT}:role/teams/Admins": {"username": "entry-admin", "kubernetesGroups": [],
+                                                              "associatedAccessPolicies": []}}
+
+
+def lookup(mode: str, caller: str, aws_auth=AWS_AUTH, entries=None):
+    settings = authn.Settings(cluster_name=CLUSTER, sts_endpoint="http://127.0.0.1:1", credentials_file="/dev/null",
+                              region=REGION)
+    authenticator = authn.Authenticator(settings, entries=ModeEntries(mode, entries or ADMINS_ENTRY),
+                                        identify=lambda _c: None, out=io.StringIO(), aws_auth=aws_auth)
+    return authenticator.lookup(CLUSTER, caller)
+
+
+def test_config_map_mode_reads_aws_auth_only():
+    entry, session, source = lookup("CONFIG_MAP", ROLE_SESSION)
+    assert (entry["principalArn"], entry["username"], entry["kubernetesGroups"], session, source) == (
+        f"arn:aws:iam::{ACCOUNT}:role/Admins", "admin:{{SessionName}}", ["system:masters"], "alice", "aws-auth")
+    entry, session, source = lookup("CONFIG_MAP", arn("dev"))
+    assert (entry["username"], entry["kubernetesGroups"], session, source) == ("dev", ["developers"], None, "aws-auth")
+    with pytest.raises(authn.Refused, match="no access entry and no aws-auth mapping"):
+        lookup("CONFIG_MAP", arn("stranger"))
+
+
+def test_api_and_config_map_takes_the_entry_first_then_aws_auth():
+    entry, _session, source = lookup("API_AND_CONFIG_MAP", ROLE_SESSION)
+    assert (entry["username"], source) == ("entry-admin", "access entry")  # the entry wins for the same role
+    assert lookup("API_AND_CONFIG_MAP", arn("dev"))[2] == "aws-auth"
+
+
+def test_api_mode_ignores_aws_auth():
+    with pytest.raises(authn.Refused, match=f"no access entry for {arn('dev')}"):
+        lookup("API", arn("dev"))
+
+
+def test_aws_auth_rolearn_with_a_path_never_matches_and_map_accounts_lets_an_account_in():
+    with_path = AwsAuth(mapRoles=[{"rolearn": f"arn:aws:iam::{ACCOUNT}:role/teams/Admins", "groups": ["x"]}])
+    with pytest.raises(authn.Refused):
+        lookup("CONFIG_MAP", ROLE_SESSION, aws_auth=with_path)
+    entry, _session, _source = lookup("CONFIG_MAP", arn("anyone"), aws_auth=AwsAuth(mapAccounts=[ACCOUNT]))
+    assert entry["username"] is None and entry["kubernetesGroups"] == []  # rule 8 then names it by its ARN
+
+
+def test_aws_auth_that_is_not_yaml_is_refused():
+    broken = AwsAuth()
+    broken.data = {"mapRoles": "- rolearn: [unclosed"}
+    with pytest.raises(authn.Refused, match="aws-auth mapRoles is not YAML"):
+        lookup("CONFIG_MAP", ROLE_SESSION, aws_auth=broken)
+
+
+def test_without_an_aws_auth_reader_the_mode_is_not_read():
+    class NoMode(Entries):
+        def authentication_mode(self, cluster):
+            raise AssertionError("mode read without --kube-server")
+
+    settings = authn.Settings(cluster_name=CLUSTER, sts_endpoint="http://127.0.0.1:1", credentials_file="/dev/null",
+                              region=REGION)
+    authenticator = authn.Authenticator(settings, entries=NoMode(CLUSTER, ADMINS_ENTRY), out=io.StringIO())
+    assert authenticator.lookup(CLUSTER, ROLE_SESSION)[2] == "access entry"
+    with pytest.raises(authn.Refused):
+        authenticator.lookup(CLUSTER, arn("dev"))
