@@ -27,7 +27,7 @@ PORT_BASES = {
     for name, base in {"localenv": 27000, "baseline": 25000, "aws": 23000, "addons": 22000,
                        "simulate": 21000, "upgrade": 19000,
                        "reliability": 18000, "aws_reads": 17000, "aws_endpoints": 20000,
-                       "access": 24000, "delivery": 16000, "adopt": 15000}.items()
+                       "access": 24000, "delivery": 16000, "adopt": 14000}.items()
 }
 # A developer running one test package while another copy runs elsewhere on the machine can move it, e.g.
 # TRIPTRIP_TEST_PORT_BASE_ADDONS=30000 (still below 32768).
