@@ -329,7 +329,6 @@ class EksAccessEntries:
         entry["associatedAccessPolicies"] = policies
         return entry
 
-
     def authentication_mode(self, cluster: str) -> str:
         """DescribeCluster's accessConfig.authenticationMode (EKS's API default, CONFIG_MAP, when absent)."""
         described = self.client.describe_cluster(name=cluster)["cluster"]

@@ -185,6 +185,7 @@ from ansible_collections.triptrip.platform.plugins.module_utils.eks import descr
 from ansible_collections.triptrip.platform.plugins.module_utils.errors import describe_or_none
 from ansible_collections.triptrip.platform.plugins.module_utils.retries import aws_client
 
+
 def iam_client(module):
     return aws_client(module, "iam")
 
