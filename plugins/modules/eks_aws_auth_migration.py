@@ -151,7 +151,8 @@ plan:
     status:
       description:
         - C(exists) (an entry gives at least the mirror's access), C(narrowed) (an entry lacks some, see C(lacking)),
-          C(create) (no entry yet), C(created) (made by this run) or C(no_principal) (IAM does not have it).
+          C(create) (no entry yet), C(created) (made by this run) or C(no_principal) (IAM does not have it). An entry
+          that appears while the run makes the others (EKS makes node group roles' entries itself) is C(exists).
       type: str
     lacking:
       description: What the existing entry lacks of the mirror (C(narrowed) only).
@@ -178,6 +179,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.triptrip.platform.plugins.module_utils import aws_auth
@@ -245,15 +247,21 @@ def summary_line(item):
 
 
 def create(client, cluster_name, item):
+    """Create the item's entry and associate its policies; False when the entry appeared meanwhile (EKS makes the
+    entries of managed node group and Fargate roles itself once the mode includes API), which is then left alone."""
     request = {"clusterName": cluster_name, "principalArn": item["principal_arn"], "type": item["type"]}
     if item["kubernetes_groups"]:
         request["kubernetesGroups"] = item["kubernetes_groups"]
     if item["username"]:
         request["username"] = item["username"]
-    client.create_access_entry(aws_retry=True, **request)
+    try:
+        client.create_access_entry(aws_retry=True, **request)
+    except is_boto3_error_code("ResourceInUseException"):
+        return False
     for policy in item["access_policies"]:
         client.associate_access_policy(clusterName=cluster_name, principalArn=item["principal_arn"], policyArn=policy,
                                        accessScope={"type": "cluster"}, aws_retry=True)
+    return True
 
 
 def set_mode(module, client, name, mode):
@@ -332,8 +340,15 @@ def main():
             if after_mode != mode:  # only ever forward: mirror from CONFIG_MAP, api from API_AND_CONFIG_MAP
                 set_mode(module, client, name, after_mode)
             for item in to_create:
-                create(client, name, item)
-                item["status"] = "created"
+                if create(client, name, item):
+                    item["status"] = "created"
+                else:
+                    item["status"] = "exists"
+                    item["notes"].append("its entry appeared while this run made the others (EKS makes node group "
+                                         "roles' entries itself): left as it is; the next plan compares it")
+            made = [item for item in to_create if item["status"] == "created"]
+            changed = after_mode != mode or bool(made)
+            after = dict(before, **{item["principal_arn"]: entry_view(item) for item in made})
         if stage != "api":
             blockers = aws_auth.blockers(plan, params["map_accounts"])
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:

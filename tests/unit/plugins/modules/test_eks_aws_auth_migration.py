@@ -98,6 +98,21 @@ def test_mirror_from_config_map_sets_the_mode_then_creates_each_entry(run_module
         "type": "STANDARD", "kubernetes_groups": [], "username": "admin", "access_policies": ["AmazonEKSClusterAdminPolicy"]}
 
 
+def test_an_entry_eks_made_meanwhile_is_left_alone(run_module, eks, iam):
+    _client, stubber = eks
+    cluster(stubber, "API_AND_CONFIG_MAP")
+    principals(iam)
+    entries(stubber, ADMINS_WITH_PATH, DEV)
+    existing(stubber, ADMINS_WITH_PATH, [], [ADMIN])
+    existing(stubber, DEV, ["developers"], [])
+    stubber.add_client_error("create_access_entry", service_error_code="ResourceInUseException", http_status_code=409,
+                             expected_params={"clusterName": NAME, "principalArn": NODES, "type": "EC2_LINUX"})
+    result, failed = run(run_module, eks, "mirror")
+    assert not failed, result
+    assert [i["status"] for i in result["plan"]] == ["exists"] * 3 and "appeared" in result["plan"][1]["notes"][0]
+    assert result["changed"] is False and "diff" not in result
+
+
 def test_mirror_in_check_mode_reads_only(run_module, eks, iam):
     _client, stubber = eks
     cluster(stubber, "CONFIG_MAP")
