@@ -28,7 +28,8 @@ Patches (moto 5.2.5):
 9. KMS schedule_key_deletion with a key ARN (as amazon.aws.kms_key sends it) fails with a KeyError (HTTP 500);
    KMS accepts a key id or ARN: the ARN is resolved to the key id first.
 10. update_cluster_version is missing (HTTP 404): the cluster's version is set and a Successful VersionUpdate is
-    answered; a downgrade or a jump of more than one minor is refused with InvalidParameterException, as EKS does.
+    answered; a jump of more than one minor, or back more than one, is refused with InvalidParameterException, as
+    EKS does (one minor back is a rollback: patch 22).
 11. update_nodegroup_version is missing (HTTP 404): the node group's version, release version or launch template
     version is set and a Successful VersionUpdate is answered; a version other than the cluster's (or the one
     below it) is refused with InvalidParameterException, as EKS does.
@@ -98,6 +99,25 @@ Patches (moto 5.2.5):
     on these calls (credentials fail later, in the EKS Auth API, which this server does not emulate). The
     `eks-pod-identity-agent` add-on is among ADDON_VERSIONS. https://docs.aws.amazon.com/eks/latest/APIReference/
     API_CreatePodIdentityAssociation.html
+22. update_cluster_version refuses a downgrade (patch 10), where EKS rolls a control plane back one minor within 7
+    days of the in-place upgrade to its current version (https://docs.aws.amazon.com/eks/latest/userguide/
+    rollback-cluster.html), and ListUpdates is missing (HTTP 404). Each Successful version change is recorded on its
+    cluster with its createdAt; update_cluster_version to the minor below then answers a Successful VersionRollback
+    (params Version and PlatformVersion) when the cluster is ACTIVE, its last version change is a VersionUpdate to its
+    current version no older than 7 days, and no ROLLBACK_READINESS insight is in ERROR (or `force` is true; it does
+    not lift the other conditions, as EKS's does not). Refusals: InvalidRequestException naming the condition (EKS's
+    exact wording for these is not published: ours), InvalidParameterException for a rollbackConfig timeoutMinutes
+    outside 120-10080. ListUpdates for a cluster lists its version changes (the other update kinds this layer answers
+    are not kept per cluster), paged. ListInsights and DescribeInsight (patch 20) add, while a rollback is possible,
+    the ROLLBACK_READINESS insights for the minor below, computed from what this layer stores: kubelet version skew
+    (ERROR while a node group runs a minor newer than the target), kube-proxy version skew (ERROR while the
+    kube-proxy add-on's build is newer than the target) and add-on version compatibility (ERROR when no build of an
+    installed add-on is offered for the target, WARNING when another build than the installed one is); API usage,
+    which EKS reads from audit logs this server does not see, is not reported. While a rollback is possible,
+    CreateAddon and UpdateAddon (patch 12) also take a build offered for the minor below, as EKS must for the documented
+    step of downgrading add-ons before the control plane rollback. Test-only: with TRIPTRIP_MOTO_TEST_CLOCK_FILE set in
+    this server's environment, the file's number of seconds (read at every call; missing or empty: 0) is added to the
+    clock this patch stamps version changes with and measures the 7 days by, so a test can make an upgrade old.
 """
 
 from __future__ import annotations
@@ -110,7 +130,7 @@ import re
 import sys
 import uuid
 from urllib.parse import urlsplit
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jsonschema
@@ -359,15 +379,122 @@ def _version_update(params):
     return _update("VersionUpdate", params)
 
 
-def update_cluster_version(self):  # patch 10
+def update_cluster_version(self):  # patches 10, 22
     cluster = self.eks_backend.describe_cluster(name=self._get_param("name"))
     want = self._get_param("version")
     (have_major, have_minor), (want_major, want_minor) = _minor(cluster.version), _minor(want)
+    if want_major == have_major and want_minor == have_minor - 1:
+        return _rollback(self, cluster, want)  # patch 22
     if want_major != have_major or want_minor != have_minor + 1:
         raise InvalidParameterException(
             message=f"Unsupported Kubernetes minor version update from {cluster.version} to {want}")
     cluster.version = want
-    return _version_update([{"type": "Version", "value": want}, {"type": "PlatformVersion", "value": "eks.1"}])
+    return _version_change(cluster, "VersionUpdate", want)
+
+
+# Patch 22: version rollback (https://docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html): one minor
+# back, within 7 days of the in-place upgrade to the current version, blocked by rollback readiness insights in ERROR
+# unless forced. The 7 days are counted from the upgrade's createdAt, the one time the Update shape carries.
+ROLLBACK_WINDOW = timedelta(days=7)
+
+
+def _now():
+    """This layer's clock: the real one, shifted by TRIPTRIP_MOTO_TEST_CLOCK_FILE's seconds (test-only, patch 22)."""
+    path = os.environ.get("TRIPTRIP_MOTO_TEST_CLOCK_FILE")
+    text = Path(path).read_text(encoding="utf-8").strip() if path and Path(path).is_file() else ""
+    return datetime.now(timezone.utc) + timedelta(seconds=float(text or 0))
+
+
+def _version_change(cluster, kind, version):
+    """A Successful VersionUpdate or VersionRollback, kept for DescribeUpdate and in the cluster's history."""
+    update = {"id": str(uuid.uuid4()), "status": "Successful", "type": kind,
+              "params": [{"type": "Version", "value": version}, {"type": "PlatformVersion", "value": "eks.1"}],
+              "createdAt": _now(), "errors": []}
+    _UPDATES[update["id"]] = update
+    cluster.version_changes = [*getattr(cluster, "version_changes", []), update]
+    return ActionResult({"update": update})
+
+
+def _rollback_target(cluster):
+    """The minor the cluster can roll back to now, or None with the reason it cannot."""
+    changes = getattr(cluster, "version_changes", [])
+    last = changes[-1] if changes else None
+    if last is None or last["type"] != "VersionUpdate" or last["params"][0]["value"] != cluster.version:
+        return None, (f"Cluster {cluster.name} cannot be rolled back: version {cluster.version} was not reached by an "
+                      "in-place upgrade (the cluster was created at it, or was already rolled back to it).")
+    ends = last["createdAt"] + ROLLBACK_WINDOW
+    if _now() > ends:
+        return None, (f"Cluster {cluster.name} cannot be rolled back: the upgrade to {cluster.version} "
+                      f"({last['createdAt'].isoformat()}) is more than 7 days old; the rollback window ended "
+                      f"{ends.isoformat()}.")
+    major, minor = _minor(cluster.version)
+    return f"{major}.{minor - 1}", None
+
+
+def _rollback(self, cluster, want):  # patch 22
+    target, refusal = _rollback_target(cluster)
+    if refusal:
+        raise InvalidRequestException(message=refusal)
+    if cluster.status != "ACTIVE":
+        raise InvalidRequestException(message=f"Cluster {cluster.name} is {cluster.status}: a rollback needs it ACTIVE.")
+    timeout = (self._get_param("rollbackConfig") or {}).get("timeoutMinutes")
+    if timeout is not None and not 120 <= int(timeout) <= 10080:
+        raise InvalidParameterException(message=f"rollbackConfig timeoutMinutes {timeout} is not between 120 and 10080.")
+    blocking = [i["name"] for i in _rollback_insights(cluster) if i["insightStatus"]["status"] == "ERROR"]
+    if blocking and not self._get_param("force"):
+        raise InvalidRequestException(
+            message=f"Rollback of cluster {cluster.name} to {target} is blocked by rollback readiness insights in ERROR: "
+                    f"{', '.join(blocking)}. Resolve them, or set force to go past them.")
+    cluster.version = want
+    return _version_change(cluster, "VersionRollback", want)
+
+
+def list_updates(self):  # patch 22
+    cluster = _cluster_of(self)
+    if self._get_param("nodegroupName") or self._get_param("addonName") or self._get_param("capabilityName"):
+        return ActionResult({"updateIds": []})  # not kept per node group or add-on here
+    ids = [u["id"] for u in getattr(cluster, "version_changes", [])]
+    max_results = int(self._get_param("maxResults") or 100)
+    start = int(self._get_param("nextToken") or 0)
+    page = ids[start:start + max_results]
+    more = start + max_results < len(ids)
+    return ActionResult({"updateIds": page, **({"nextToken": str(start + max_results)} if more else {})})
+
+
+def _rollback_insights(cluster):  # patch 22
+    target, _refusal = _rollback_target(cluster)
+    if target is None:
+        return []  # EKS shows them after an upgrade, for as long as the rollback window lasts
+    major, minor = _minor(target)
+    newer = sorted(f"{n} ({g.version})" for n, g in cluster.nodegroups.items() if _minor(g.version) > (major, minor))
+    addons = getattr(cluster, "addons", {})
+    proxy = addons.get("kube-proxy", {}).get("addonVersion")
+    proxy_newer = bool(proxy) and _minor(proxy.lstrip("v")) > (major, minor)
+    missing, behind = [], []
+    for name, addon in sorted(addons.items()):
+        offered = [v for v, minors in ADDON_VERSIONS.get(name, {}).items() if target in minors]
+        if not offered:
+            missing.append(name)
+        elif addon["addonVersion"] not in offered:
+            behind.append(f"{name} {addon['addonVersion']} (offered for {target}: {', '.join(offered)})")
+    found = [
+        ("Kubelet version skew", "ERROR" if newer else "PASSING",
+         f"Node groups newer than Kubernetes {target}: {', '.join(newer)}." if newer else
+         f"No node group runs a minor newer than Kubernetes {target}.",
+         f"Roll the node groups back to {target} (UpdateNodegroupVersion) before the control plane."),
+        ("kube-proxy version skew", "ERROR" if proxy_newer else "PASSING",
+         f"kube-proxy {proxy} is newer than Kubernetes {target}." if proxy_newer else
+         f"kube-proxy is not newer than Kubernetes {target}.",
+         f"Update the kube-proxy add-on to a build offered for {target} before the control plane."),
+        ("Amazon EKS add-on version compatibility",
+         "ERROR" if missing else "WARNING" if behind else "PASSING",
+         f"No build offered for Kubernetes {target}: {', '.join(missing)}." if missing else
+         f"Installed builds not offered for Kubernetes {target}: {'; '.join(behind)}." if behind else
+         f"Every installed add-on build is offered for Kubernetes {target}.",
+         f"Update the add-ons to builds offered for {target} (DescribeAddonVersions) before the control plane."),
+    ]
+    return [_insight(cluster, "ROLLBACK_READINESS", target, name, status, reason, advice)
+            for name, status, reason, advice in found]
 
 
 def update_nodegroup_version(self):  # patch 11
@@ -434,6 +561,8 @@ def _offered(name, version, cluster):
             return offered[-1]
     elif minor in ADDON_VERSIONS.get(name, {}).get(version, ()):
         return version
+    elif _rollback_target(cluster)[0] in ADDON_VERSIONS.get(name, {}).get(version, ()):
+        return version  # patch 22: add-ons go back before the control plane rollback
     raise InvalidParameterException(
         message=f"Addon version specified is not supported, addon: {name}, version: {version}, "
                 f"cluster version: {cluster.version}")
@@ -790,7 +919,6 @@ _ACCESS_ENTRY_CALLS = ("create_access_entry", "describe_access_entry", "list_acc
 def _insights(cluster):
     major, minor = _minor(cluster.version)
     target = f"{major}.{minor + 1}"
-    now = datetime.now(timezone.utc)
     missing, behind = [], []
     for name, addon in sorted(getattr(cluster, "addons", {}).items()):
         offered = [v for v, minors in ADDON_VERSIONS.get(name, {}).items() if target in minors]
@@ -815,12 +943,19 @@ def _insights(cluster):
          "The local patch layer does not see the cluster's API requests (EKS reads them from its audit logs).",
          "Check the API server's apiserver_requested_deprecated_apis metric before upgrading."),
     ]
-    return [{"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{cluster.arn}/insights/{name}")), "name": name,
-             "category": "UPGRADE_READINESS", "kubernetesVersion": target, "lastRefreshTime": now,
-             "lastTransitionTime": now, "description": f"Checks for {name.lower()}.",
-             "insightStatus": {"status": status, "reason": reason}, "recommendation": advice,
-             "additionalInfo": {}, "resources": [], "categorySpecificSummary": {}}
-            for name, status, reason, advice in found]
+    return [_insight(cluster, "UPGRADE_READINESS", target, name, status, reason, advice)
+            for name, status, reason, advice in found] + _rollback_insights(cluster)  # patch 22
+
+
+def _insight(cluster, category, target, name, status, reason, advice):
+    now = datetime.now(timezone.utc)
+    # Patch 20's ids stay as they were; the rollback ones share two names, so their category is in theirs.
+    key = name if category == "UPGRADE_READINESS" else f"{category}/{name}"
+    return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{cluster.arn}/insights/{key}")), "name": name,
+            "category": category, "kubernetesVersion": target, "lastRefreshTime": now,
+            "lastTransitionTime": now, "description": f"Checks for {name.lower()}.",
+            "insightStatus": {"status": status, "reason": reason}, "recommendation": advice,
+            "additionalInfo": {}, "resources": [], "categorySpecificSummary": {}}
 
 
 def list_insights(self):  # patch 20
@@ -957,6 +1092,7 @@ def apply():
     kms_models.KmsBackend.schedule_key_deletion = schedule_key_deletion
     EKSResponse.update_cluster_version = update_cluster_version
     EKSResponse.update_nodegroup_version = update_nodegroup_version
+    EKSResponse.list_updates = list_updates  # patch 22: GET on patch 10's path
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/updates$"] = eks_urls.response.dispatch
     eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$"] = \
         eks_urls.response.dispatch

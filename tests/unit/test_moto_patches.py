@@ -200,10 +200,14 @@ def test_kms_schedule_key_deletion_takes_a_key_arn(patches):
 def test_cluster_version_update_one_minor_at_a_time(eks):
     eks.create_cluster(name="c", roleArn=ROLE, version="1.34",
                        resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]})
-    for refused in ("1.33", "1.36", "2.35"):
+    for refused in ("1.32", "1.36", "2.35"):
         with pytest.raises(ClientError) as err:
             eks.update_cluster_version(name="c", version=refused)
         assert err.value.response["Error"]["Code"] == "InvalidParameterException", refused
+    # One minor back is a rollback (patch 22), which a cluster created at its version cannot have.
+    with pytest.raises(ClientError) as err:
+        eks.update_cluster_version(name="c", version="1.33")
+    assert err.value.response["Error"]["Code"] == "InvalidRequestException"
     update = eks.update_cluster_version(name="c", version="1.35")["update"]
     assert update["status"] == "Successful" and update["type"] == "VersionUpdate"
     assert {"type": "Version", "value": "1.35"} in update["params"]
@@ -223,6 +227,112 @@ def test_nodegroup_version_update_follows_the_cluster(eks):
     assert update["status"] == "Successful" and update["type"] == "VersionUpdate"
     described = eks.describe_nodegroup(clusterName="c", nodegroupName="general")["nodegroup"]
     assert (described["version"], described["releaseVersion"]) == ("1.35", "1.35.0-20260115")
+
+
+
+# Patch 22: version rollback, one minor back within 7 days of the in-place upgrade, as EKS documents it
+# (https://docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html).
+def upgraded(eks, clock=None, days_ago=0):
+    """Cluster c created at 1.34 with node group general and kube-proxy, upgraded to 1.35 `days_ago` days ago (the
+    clock file shifted back while the upgrade is stamped, then put back), node group and kube-proxy following."""
+    eks.create_cluster(name="c", roleArn=ROLE, version="1.34", resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    eks.create_nodegroup(clusterName="c", nodegroupName="general", nodeRole=ROLE, subnets=["subnet-1"])
+    eks.create_addon(clusterName="c", addonName="kube-proxy", addonVersion="v1.34.1-eksbuild.2")
+    if days_ago:
+        clock.write_text(str(-days_ago * 86400))
+    eks.update_cluster_version(name="c", version="1.35")
+    if clock is not None:
+        clock.write_text("")
+    eks.update_nodegroup_version(clusterName="c", nodegroupName="general", version="1.35")
+    eks.update_addon(clusterName="c", addonName="kube-proxy", addonVersion="v1.35.0-eksbuild.2")
+
+
+@pytest.fixture
+def clock(tmp_path, monkeypatch):
+    path = tmp_path / "clock"
+    monkeypatch.setenv("TRIPTRIP_MOTO_TEST_CLOCK_FILE", str(path))
+    return path
+
+
+def rollback_refusal(eks, **extra):
+    with pytest.raises(ClientError) as err:
+        eks.update_cluster_version(name="c", version="1.34", **extra)
+    return err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]
+
+
+def test_a_rollback_goes_one_minor_back_after_the_node_groups_and_kube_proxy(eks):  # patch 22
+    upgraded(eks)
+    rollback = {i["name"]: i["insightStatus"]["status"] for i in eks.list_insights(
+        clusterName="c", filter={"categories": ["ROLLBACK_READINESS"]})["insights"]}
+    assert rollback == {"Kubelet version skew": "ERROR", "kube-proxy version skew": "ERROR",
+                        "Amazon EKS add-on version compatibility": "WARNING"}
+    code, message = rollback_refusal(eks)
+    assert code == "InvalidRequestException"
+    assert "Kubelet version skew, kube-proxy version skew" in message and "force" in message
+    # The documented order: node groups, then add-ons (a 1.34 build is taken on the 1.35 cluster now), then the
+    # control plane.
+    eks.update_nodegroup_version(clusterName="c", nodegroupName="general", version="1.34")
+    eks.update_addon(clusterName="c", addonName="kube-proxy", addonVersion="v1.34.1-eksbuild.2")
+    found = eks.list_insights(clusterName="c", filter={"categories": ["ROLLBACK_READINESS"]})["insights"]
+    assert {i["insightStatus"]["status"] for i in found} == {"PASSING"}
+    assert {i["kubernetesVersion"] for i in found} == {"1.34"}
+    update = eks.update_cluster_version(name="c", version="1.34", rollbackConfig={"timeoutMinutes": 120})["update"]
+    assert (update["type"], update["status"]) == ("VersionRollback", "Successful")
+    assert {"type": "Version", "value": "1.34"} in update["params"]
+    assert eks.describe_cluster(name="c")["cluster"]["version"] == "1.34"
+    assert eks.describe_update(name="c", updateId=update["id"])["update"]["type"] == "VersionRollback"
+    # ListUpdates names the upgrade and the rollback; no rollback insight is left and 1.33 is out of reach.
+    ids = eks.list_updates(name="c")["updateIds"]
+    kinds = [eks.describe_update(name="c", updateId=i)["update"]["type"] for i in ids]
+    assert kinds == ["VersionUpdate", "VersionRollback"]
+    assert eks.list_insights(clusterName="c", filter={"categories": ["ROLLBACK_READINESS"]})["insights"] == []
+    with pytest.raises(ClientError) as err:
+        eks.update_cluster_version(name="c", version="1.33", force=True)
+    assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert "was not reached by an in-place upgrade" in err.value.response["Error"]["Message"]
+
+
+def test_force_goes_past_the_insights_only(eks):  # patch 22
+    upgraded(eks)
+    assert eks.update_cluster_version(name="c", version="1.34", force=True)["update"]["type"] == "VersionRollback"
+
+
+def test_a_cluster_created_at_its_version_cannot_roll_back(eks):  # patch 22
+    cluster(eks)  # created at 1.35
+    code, message = rollback_refusal(eks, force=True)
+    assert code == "InvalidRequestException" and "was not reached by an in-place upgrade" in message
+    assert eks.list_updates(name="c")["updateIds"] == []
+
+
+def test_a_rollback_after_seven_days_is_refused_even_forced(eks, clock):  # patch 22
+    upgraded(eks, clock, days_ago=8)
+    code, message = rollback_refusal(eks, force=True)
+    assert code == "InvalidRequestException" and "more than 7 days old" in message, message
+    assert eks.describe_cluster(name="c")["cluster"]["version"] == "1.35"
+    assert eks.list_insights(clusterName="c", filter={"categories": ["ROLLBACK_READINESS"]})["insights"] == []
+    # A 1.34 build is no longer taken once the window is over.
+    with pytest.raises(ClientError):
+        eks.update_addon(clusterName="c", addonName="kube-proxy", addonVersion="v1.34.1-eksbuild.2")
+
+
+def test_six_days_after_the_upgrade_the_window_is_open(eks, clock):  # patch 22
+    upgraded(eks, clock, days_ago=6)
+    assert eks.update_cluster_version(name="c", version="1.34", force=True)["update"]["type"] == "VersionRollback"
+
+
+def test_a_rollback_timeout_outside_two_hours_to_seven_days_is_refused(eks):  # patch 22
+    upgraded(eks)
+    for minutes in (119, 10081):
+        code, _message = rollback_refusal(eks, force=True, rollbackConfig={"timeoutMinutes": minutes})
+        assert code == "InvalidParameterException", minutes
+
+
+def test_list_updates_pages(eks):  # patch 22
+    upgraded(eks)
+    eks.update_cluster_version(name="c", version="1.34", force=True)
+    first = eks.list_updates(name="c", maxResults=1)
+    assert len(first["updateIds"]) == 1 and first["nextToken"]
+    assert "nextToken" not in eks.list_updates(name="c", maxResults=1, nextToken=first["nextToken"])
 
 
 # Patch 12: the managed add-on API, as the EKS API reference describes it.
@@ -936,3 +1046,15 @@ def test_pod_identity_agent_is_an_offered_addon(eks):
                      configurationValues=json.dumps({"agent": {"additionalArgs": {"-b": "169.254.170.23"}}}))
     assert error_code(eks.update_addon, clusterName="c", addonName="eks-pod-identity-agent",
                       configurationValues=json.dumps({"agentt": {}})) == "InvalidParameterException"
+
+
+
+def test_the_moto_server_rolls_a_cluster_back_and_lists_its_updates(moto_server):
+    """Patch 22 over HTTP: GET /clusters/{name}/updates (ListUpdates) beside POST (UpdateClusterVersion)."""
+    eks = server_client("eks", moto_server)
+    eks.create_cluster(name="rollback", roleArn=ROLE, version="1.34", resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    upgrade = eks.update_cluster_version(name="rollback", version="1.35")["update"]
+    assert eks.list_updates(name="rollback")["updateIds"] == [upgrade["id"]]
+    rollback = eks.update_cluster_version(name="rollback", version="1.34")["update"]
+    assert rollback["type"] == "VersionRollback"
+    assert eks.list_updates(name="rollback")["updateIds"] == [upgrade["id"], rollback["id"]]
