@@ -58,9 +58,12 @@ options:
   kubernetes_version:
     description:
       - The Kubernetes version the control plane is planned to be at when the add-on changes, as C(1.35).
-      - Used in check mode only, where a planned control-plane upgrade has not happened yet, so that
+      - Used in check mode, where a planned control-plane upgrade has not happened yet, so that
         I(addon_version) is checked for the version the run would have (C(upgrade.yml --check)). Outside check mode
         the version is checked for the cluster's actual version, as EKS checks it.
+      - Also used outside check mode when it is the minor below the cluster's: a control plane rollback's target.
+        EKS has add-ons taken back to a build of that minor before it rolls the control plane back
+        (U(https://docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html)).
     type: str
   configuration_values:
     description:
@@ -363,6 +366,16 @@ def update_request(params, addon):
     return request
 
 
+def _minor_below(version, cluster_version):
+    """Whether `version` is the Kubernetes minor just below `cluster_version` (both as C(1.35))."""
+    try:
+        (major, minor), (have_major, have_minor) = [tuple(int(x) for x in str(v).split(".")[:2])
+                                                    for v in (version, cluster_version)]
+    except ValueError:
+        return False
+    return major == have_major and minor == have_minor - 1
+
+
 def check_version(module, client, params):
     """Fail, naming addon_version and listing what EKS offers, unless the version exists for the cluster's
     Kubernetes version."""
@@ -376,6 +389,8 @@ def check_version(module, client, params):
     kubernetes = cluster.get("version")
     if module.check_mode and params.get("kubernetes_version"):
         kubernetes = params["kubernetes_version"]  # the control plane's planned upgrade has not run in --check
+    elif params.get("kubernetes_version") and _minor_below(params["kubernetes_version"], kubernetes):
+        kubernetes = params["kubernetes_version"]  # a rollback: add-ons go back before the control plane
     available = []
     request = {"addonName": name, "kubernetesVersion": kubernetes}
     while True:

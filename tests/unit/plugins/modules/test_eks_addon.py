@@ -485,6 +485,28 @@ def test_outside_check_mode_the_version_is_checked_for_the_cluster_s_actual_vers
     assert failed and f"addon_version {VERSION} is not available" in result["msg"] and "1.34" in result["msg"], result
 
 
+
+def test_a_rollback_target_is_checked_outside_check_mode(run_module, eks):
+    """rollback.yml: the cluster is still at 1.35, the pin is a 1.34 build EKS takes before the control plane rollback;
+    the check is for 1.34, the minor below, and UpdateAddon is sent."""
+    _client, stubber = eks
+    describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2", serviceAccountRoleArn=None, configurationValues=None))
+    offered_for(stubber, "1.35", "1.34", [VERSION])
+    updated(stubber, {"addonVersion": VERSION, "resolveConflicts": "OVERWRITE"})
+    describe(stubber, addon(serviceAccountRoleArn=None, configurationValues=None))
+    args = {"cluster_name": CLUSTER_NAME, "name": "vpc-cni", "addon_version": VERSION, "kubernetes_version": "1.34"}
+    result, failed = run(run_module, eks, replace=args)
+    assert not failed and result["changed"] is True, result
+
+
+def test_two_minors_below_is_not_a_rollback_target(run_module, eks):
+    _client, stubber = eks
+    describe(stubber, addon(addonVersion="v1.20.4-eksbuild.2"))
+    offered_for(stubber, "1.35", "1.35", ["v1.20.4-eksbuild.2"])
+    result, failed = run(run_module, eks, {"kubernetes_version": "1.33"})
+    assert failed and f"addon_version {VERSION} is not available" in result["msg"] and "1.35" in result["msg"], result
+
+
 # configuration_values against the add-on's own schema (DescribeAddonConfiguration), before any change.
 def test_a_valid_configuration_is_checked_against_the_schema_of_the_version_then_created(run_module, eks):
     """The exact requests: the version check, the schema of that very version, then CreateAddon with the JSON."""
