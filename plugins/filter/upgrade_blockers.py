@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: TripTrip Platform Team
 # Apache License 2.0 (see LICENSE)
-"""What stops playbooks/upgrade.yml before any change: EKS upgrade insights in ERROR the run does not go past."""
+"""What stops playbooks/upgrade.yml (and rollback.yml's control plane rollback): EKS insights in a blocking status the
+run does not go past."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ description:
     recommendation, and how to go past it on purpose. An empty list lets the upgrade go on.
   - An id to go past that is not an insight id (a UUID) is refused, naming C(upgrade_ignore_insights) and the value.
   - Insights in C(WARNING) or C(UNKNOWN) never stop the upgrade; playbooks/upgrade.yml shows them.
+  - For a control plane rollback, EKS blocks on rollback readiness insights in C(ERROR) or C(UNKNOWN)
+    (U(https://docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html)): give I(statuses) and the
+    I(variable) the sentences name.
 positional: _input, ignore
 options:
   _input:
@@ -29,6 +33,15 @@ options:
     description: Insight ids to go past, as a list or a comma-separated string (C(-e upgrade_ignore_insights=...)).
     type: raw
     default: []
+  variable:
+    description: The extra variable that carries the ids to go past, as the sentences name it.
+    type: str
+    default: upgrade_ignore_insights
+  statuses:
+    description: The insight statuses that block.
+    type: list
+    elements: str
+    default: [ERROR]
 """
 
 EXAMPLES = r"""
@@ -50,20 +63,21 @@ _value:
 INSIGHT_ID = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
 
 
-def upgrade_blockers(insights, ignore=None):
+def upgrade_blockers(insights, ignore=None, variable="upgrade_ignore_insights", statuses=("ERROR",)):
     ids = [str(i).strip() for i in (ignore.split(",") if isinstance(ignore, str) else ignore or [])]
     ids = [i for i in ids if i]
     wrong = [i for i in ids if not INSIGHT_ID.match(i)]
     if wrong:
-        return [f"upgrade_ignore_insights={','.join(ids)}: {', '.join(wrong)} is not an insight id as ListInsights gives "
+        return [f"{variable}={','.join(ids)}: {', '.join(wrong)} is not an insight id as ListInsights gives "
                 "it (a UUID); give the ids comma-separated"]
-    blocking = [i for i in insights or [] if i.get("status") == "ERROR" and i.get("id") not in ids]
-    sentences = [f"{i.get('name')} (insight {i.get('id')}, for Kubernetes {i.get('kubernetes_version')}) is in ERROR: "
-                 f"{i.get('reason', '').rstrip('.')}. Recommendation: {i.get('recommendation', '').rstrip('.')}."
+    blocking = [i for i in insights or [] if i.get("status") in statuses and i.get("id") not in ids]
+    sentences = [f"{i.get('name')} (insight {i.get('id')}, for Kubernetes {i.get('kubernetes_version')}) is in "
+                 f"{i.get('status')}: {i.get('reason', '').rstrip('.')}. Recommendation: "
+                 f"{i.get('recommendation', '').rstrip('.')}."
                  for i in blocking]
     if sentences:
         sentences.append("Nothing was changed. Fix what it names, or, knowing why it does not apply, go past it with "
-                         f"-e upgrade_ignore_insights={','.join(i.get('id') for i in blocking)}")
+                         f"-e {variable}={','.join(i.get('id') for i in blocking)}")
     return sentences
 
 

@@ -36,3 +36,13 @@ def test_the_ids_passed_go_past_their_insights_only():
 def test_an_id_that_is_not_an_insight_id_is_refused_naming_the_variable():
     [error] = upgrade_blockers([DEPRECATED], "deprecated-apis")
     assert error.startswith("upgrade_ignore_insights=deprecated-apis: deprecated-apis is not an insight id")
+
+
+def test_a_rollback_blocks_on_unknown_too_and_names_its_own_variable():
+    unknown = {**SKEW, "status": "UNKNOWN", "kubernetes_version": "1.34"}
+    blockers = upgrade_blockers([unknown, WARNING], "", "rollback_ignore_insights", ["ERROR", "UNKNOWN"])
+    assert blockers[0].startswith("Kubelet version skew (insight 9d8c7b6a-aaaa-bbbb-cccc-ddddeeeeffff, for Kubernetes "
+                                  "1.34) is in UNKNOWN:")
+    assert blockers[-1].endswith("-e rollback_ignore_insights=9d8c7b6a-aaaa-bbbb-cccc-ddddeeeeffff")
+    assert upgrade_blockers([unknown], "x", "rollback_ignore_insights")[0].startswith("rollback_ignore_insights=x:")
+
