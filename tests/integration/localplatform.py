@@ -27,7 +27,7 @@ PORT_BASES = {
     for name, base in {"localenv": 27000, "baseline": 25000, "aws": 23000, "addons": 22000,
                        "simulate": 21000, "upgrade": 19000,
                        "reliability": 18000, "aws_reads": 17000, "aws_endpoints": 20000,
-                       "access": 24000, "delivery": 16000, "adopt": 14000}.items()
+                       "access": 24000, "delivery": 16000, "adopt": 14000, "rollback": 13000}.items()
 }
 # A developer running one test package while another copy runs elsewhere on the machine can move it, e.g.
 # TRIPTRIP_TEST_PORT_BASE_ADDONS=30000 (still below 32768).
@@ -80,11 +80,12 @@ def operator_keys(state: Path) -> dict[str, str]:
             "AWS_SECRET_ACCESS_KEY": parser.get("triptrip-local", "aws_secret_access_key")}
 
 
-def start_platform(root, tool_env, tmp_path_factory, name):
-    """Generator for a module fixture: start the platform, yield its environment, always stop it."""
+def start_platform(root, tool_env, tmp_path_factory, name, extra_env=None):
+    """Generator for a module fixture: start the platform (its components' environment with `extra_env` added),
+    yield its environment, always stop it."""
     ports = PORT_BASES[name]
     state = tmp_path_factory.mktemp(f"localenv-{name}")
-    env = {**tool_env, **{k: str(v) for k, v in ports.items()}, "TRIPTRIP_LOCAL_STATE": str(state)}
+    env = {**tool_env, **{k: str(v) for k, v in ports.items()}, "TRIPTRIP_LOCAL_STATE": str(state), **(extra_env or {})}
     busy = [p for p in ports.values() if listening(p)]
     assert not busy, f"ports {busy} are taken before the test starts"
     started = time.monotonic()
