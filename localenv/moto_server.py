@@ -5,12 +5,12 @@
 
 Run as `python localenv/moto_server.py -H 127.0.0.1 -p PORT` (scripts/localenv does). Every patch below names
 the moto behaviour it corrects. Patches 1-9, 13 and 23 are fields moto already receives and stores or answers
-wrongly. Patches 10-12, 14, 17, 18, 20 and 21 add APIs moto lacks where a playbook must run end to end here
-(upgrade.yml and its insights; the AWS layer's add-on order and configuration; access entries, which the local
-control plane's authenticator reads back from this server, and the access policies they may name; pod identity
-associations), each stored and answered as the EKS API reference describes, with EKS's errors. What moto lacks and
-no playbook needs end to end (encryption config association) stays unimplemented: our modules' unit tests cover it
-with botocore's Stubber, asserting the exact request parameters.
+wrongly. Patches 10-12, 14, 17, 18, 20, 21 and 22 add APIs moto lacks where a playbook must run end to end here
+(upgrade.yml and its insights, rollback.yml's control plane rollback; the AWS layer's add-on order and
+configuration; access entries, which the local control plane's authenticator reads back from this server, and the
+access policies they may name; pod identity associations), each stored and answered as the EKS API reference
+describes, with EKS's errors. What moto lacks and no playbook needs end to end (encryption config association) stays
+unimplemented: our modules' unit tests cover it with botocore's Stubber, asserting the exact request parameters.
 Patch 15 points the local platform's cluster at the local kube-apiserver.
 
 Patches (moto 5.2.5):

@@ -1,8 +1,9 @@
 """playbooks/rollback.yml -e rollback_kind=control_plane on the local environment (issue #27 item 3): a cluster built
 at the previous minor and upgraded by upgrade.yml is rolled back - node groups first, then the managed add-ons, then
-the control plane, through moto patch 22 - after a --check that changes nothing; a second run reports ok. A cluster
-whose upgrade is more than 7 days old (the patch layer's test clock) is refused before any change, naming the
-variables, and moto refuses the same rollback as EKS does."""
+the control plane, through moto patch 22 - after a --check that changes nothing; a second run reports ok. A rollback
+readiness insight in ERROR stops the run before the control plane until its id is given. A cluster whose upgrade is
+more than 7 days old (the patch layer's test clock) is refused before any change, naming the variables, and moto
+refuses the same rollback as EKS does."""
 
 from __future__ import annotations
 
@@ -91,10 +92,10 @@ def test_rollback_goes_node_groups_then_add_ons_then_control_plane(root, platfor
     assert update_kinds(platform) == ["VersionUpdate", "VersionRollback"]
     # Before anything changed, the insights named what this run rolls back first (moto patch 22).
     assert "ERROR: Kubelet version skew: Node groups newer than Kubernetes 1.34" in res.stdout, res.stdout[-6000:]
-    steps = [res.stdout.find(marker) for marker in (
-        "TASK [Refuse what EKS would refuse, before any change]", "TASK [Roll the node groups back to 1.34",
-        "TASK [Put the managed add-ons at the inventory's pins]", "TASK [Stop on a rollback readiness insight",
-        "TASK [Roll the control plane back to 1.34]")]
+    steps = [res.stdout.find(f"TASK [rollback_control_plane | {marker}") for marker in (
+        "Refuse what EKS would refuse, before any change]", "Roll the node groups back to 1.34",
+        "Put the managed add-ons at the inventory's pins]", "Stop on a rollback readiness insight",
+        "Roll the control plane back to 1.34]")]
     assert -1 not in steps and steps == sorted(steps), steps
 
 
@@ -147,7 +148,8 @@ def test_outside_the_window_it_is_refused_before_any_change(root, platform, upgr
     assert "rollback_kind=control_plane, platform_eks_version=1.34: EKS cluster triptrip-local cannot be rolled " \
            "back: the upgrade to 1.35 was on" in out, res.stdout.split("TASKS RECAP")[0][-4000:]
     assert "more than 7 days ago: the rollback window closed on" in out and "Nothing was changed." in out
-    assert "TASK [Roll the node groups back" not in res.stdout
+    assert "TASK [rollback_control_plane | Refuse what EKS would refuse" in res.stdout
+    assert "TASK [rollback_control_plane | Roll the node groups back" not in res.stdout
     assert versions(platform) == ("1.35", {g: "1.35" for g in versions(platform)[1]})
     assert kube_proxy(platform) == "v1.35.0-eksbuild.2"
     assert update_kinds(platform) == ["VersionUpdate"]
