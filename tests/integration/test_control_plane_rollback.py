@@ -72,7 +72,7 @@ def test_check_mode_plans_the_rollback_and_changes_nothing(root, platform, upgra
     res, recap = playbook(root, platform, *ROLLBACK, "--check")
     assert recap["failed"] == 0, res.stdout[-4000:]
     # The node groups (one loop), kube-proxy (the add-ons' loop) and the control plane; the plan itself reads only.
-    assert changed_tasks(res.stdout) == {"rollback_control_plane | Roll the node groups back to 1.34, one at a time",
+    assert changed_tasks(res.stdout) == {"rollback_control_plane | Roll the node groups back, one at a time, to 1.34",
                                          "eks_addons : Create or converge the managed add-ons",
                                          "rollback_control_plane | Roll the control plane back to 1.34"}, \
         res.stdout.split("TASKS RECAP")[0][-6000:]
@@ -93,7 +93,7 @@ def test_rollback_goes_node_groups_then_add_ons_then_control_plane(root, platfor
     # Before anything changed, the insights named what this run rolls back first (moto patch 22).
     assert "ERROR: Kubelet version skew: Node groups newer than Kubernetes 1.34" in res.stdout, res.stdout[-6000:]
     steps = [res.stdout.find(f"TASK [rollback_control_plane | {marker}") for marker in (
-        "Refuse what EKS would refuse, before any change]", "Roll the node groups back to 1.34",
+        "Refuse what EKS would refuse, before any change]", "Roll the node groups back, one at a time, to 1.34",
         "Put the managed add-ons at the inventory's pins]", "Stop on a rollback readiness insight",
         "Roll the control plane back to 1.34]")]
     assert -1 not in steps and steps == sorted(steps), steps
