@@ -20,7 +20,7 @@ description:
   - An id to go past that is not an insight id (a UUID) is refused, naming C(upgrade_ignore_insights) and the value.
   - Insights in C(WARNING) or C(UNKNOWN) never stop the upgrade; playbooks/upgrade.yml shows them.
   - For a control plane rollback, EKS blocks on rollback readiness insights in C(ERROR) or C(UNKNOWN)
-    (U(https://docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html)): give I(statuses) and the
+    (U(https://docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html)); give I(statuses) and the
     I(variable) the sentences name.
 positional: _input, ignore
 options:

@@ -61,7 +61,7 @@ options:
       - Used in check mode, where a planned control-plane upgrade has not happened yet, so that
         I(addon_version) is checked for the version the run would have (C(upgrade.yml --check)). Outside check mode
         the version is checked for the cluster's actual version, as EKS checks it.
-      - Also used outside check mode when it is the minor below the cluster's: a control plane rollback's target.
+      - Also used outside check mode when it is the minor below the cluster's, the target of a control plane rollback.
         EKS has add-ons taken back to a build of that minor before it rolls the control plane back
         (U(https://docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html)).
     type: str

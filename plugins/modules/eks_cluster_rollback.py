@@ -20,7 +20,7 @@ description:
     fails before any change, saying why and when the window closed.
   - A cluster already at I(version) is left alone (C(changed=false)); C(rollback.rolled_back_at) tells whether a
     rollback brought it there.
-  - Node groups and add-ons are not rolled back by EKS: roll them back first (C(triptrip.platform.eks_nodegroup),
+  - Node groups and add-ons are not rolled back by EKS; roll them back first (C(triptrip.platform.eks_nodegroup),
     C(triptrip.platform.eks_addon)); EKS refuses the rollback while a rollback readiness insight is in C(ERROR), unless
     I(force).
   - Supports check mode (plans, reads only) and diff (the version). Calls retry with jittered backoff on throttling.
