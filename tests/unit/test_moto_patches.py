@@ -229,7 +229,6 @@ def test_nodegroup_version_update_follows_the_cluster(eks):
     assert (described["version"], described["releaseVersion"]) == ("1.35", "1.35.0-20260115")
 
 
-
 # Patch 22: version rollback, one minor back within 7 days of the in-place upgrade, as EKS documents it
 # (https://docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html).
 def upgraded(eks, clock=None, days_ago=0):

@@ -45,4 +45,3 @@ def test_a_rollback_blocks_on_unknown_too_and_names_its_own_variable():
                                   "1.34) is in UNKNOWN:")
     assert blockers[-1].endswith("-e rollback_ignore_insights=9d8c7b6a-aaaa-bbbb-cccc-ddddeeeeffff")
     assert upgrade_blockers([unknown], "x", "rollback_ignore_insights")[0].startswith("rollback_ignore_insights=x:")
-

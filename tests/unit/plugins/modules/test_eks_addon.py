@@ -485,7 +485,6 @@ def test_outside_check_mode_the_version_is_checked_for_the_cluster_s_actual_vers
     assert failed and f"addon_version {VERSION} is not available" in result["msg"] and "1.34" in result["msg"], result
 
 
-
 def test_a_rollback_target_is_checked_outside_check_mode(run_module, eks):
     """rollback.yml: the cluster is still at 1.35, the pin is a 1.34 build EKS takes before the control plane rollback;
     the check is for 1.34, the minor below, and UpdateAddon is sent."""

@@ -21,9 +21,9 @@ def update(ident, kind, version, age, status="Successful"):
             "params": [{"type": "Version", "value": version}, {"type": "PlatformVersion", "value": "eks.1"}]}
 
 
-def history(stubber, *updates, cluster=CLUSTER):
+def history(stubber, *updates, cluster=None):
     """DescribeCluster, ListUpdates over two pages, then DescribeUpdate of each id, as the module reads them."""
-    stubber.add_response("describe_cluster", {"cluster": cluster}, {"name": NAME})
+    stubber.add_response("describe_cluster", {"cluster": cluster or CLUSTER}, {"name": NAME})
     ids = [u["id"] for u in updates]
     stubber.add_response("list_updates", {"updateIds": ids[:1], **({"nextToken": "t-2"} if ids[1:] else {})},
                          {"name": NAME})
