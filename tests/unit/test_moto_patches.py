@@ -1047,7 +1047,6 @@ def test_pod_identity_agent_is_an_offered_addon(eks):
                       configurationValues=json.dumps({"agentt": {}})) == "InvalidParameterException"
 
 
-
 def test_the_moto_server_rolls_a_cluster_back_and_lists_its_updates(moto_server):
     """Patch 22 over HTTP: GET /clusters/{name}/updates (ListUpdates) beside POST (UpdateClusterVersion)."""
     eks = server_client("eks", moto_server)
