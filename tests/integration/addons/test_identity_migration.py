@@ -20,7 +20,7 @@ ACCOUNTS = {"aws-load-balancer-controller": ("kube-system", "aws-load-balancer-c
             "keda": ("keda", "keda-operator"), "triptrip-api": ("triptrip-api", "triptrip-api"),
             "triptrip-workers": ("triptrip-workers", "triptrip-queue-worker")}
 ADDONS = {"vpc-cni": "vpc-cni", "ebs-csi": "aws-ebs-csi-driver"}  # service accounts EKS add-ons manage
-CHECK = "identity_move : Check every controller has exactly one way, and"  # the check between controllers
+CHECK = "identity_move | Check every controller has exactly one way, and the moved one the new one"  # between controllers
 
 
 def migrate(addons, to, *args):
