@@ -388,9 +388,15 @@ def test_unknown_access_key_is_refused(server, moto, account):
             f"cannot verify: access key {unlisted['key']} is not in the local account's credentials")
 
 
-def test_no_decision_logs_a_token_or_a_secret(server, account):
+def test_no_decision_logs_a_token_or_a_secret(server, moto, account):
+    # Decisions of its own, allowed and refused, for every key: the tests of this module may run in another worker.
+    before = server.authenticator.out.getvalue().count("\n")
+    for creds in account["keys"].values():
+        token = make_token(moto, creds)
+        review(server, token)
+        review(server, with_query(token, **{"X-Amz-Signature": "0" * 64}))
     log = server.authenticator.out.getvalue()
-    assert log.count("\n") >= 20
+    assert log.count("\n") - before == 2 * len(account["keys"]) >= 10
     assert not re.search(r"k8s-aws-v1\.[A-Za-z0-9_-]{16}", log), "a token in the log"
     assert not re.search(r"[0-9a-f]{64}", log), "a signature in the log"
     for creds in account["keys"].values():
