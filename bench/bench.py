@@ -254,9 +254,10 @@ def aws_resources(platform: Platform) -> dict[str, int]:
         "IAM inline policies": sum(len(iam.list_role_policies(RoleName=r)["PolicyNames"]) for r in roles),
         "log groups": len(logs.describe_log_groups(logGroupNamePrefix="/aws/eks/")["logGroups"]),
     }
-    # The EKS add-ons and access entries: answered by the patch layer (localenv/moto_server.py); counted only
-    # where the server answers, so a plain moto counts none.
-    for name, lister in (("EKS add-ons", "list_addons"), ("EKS access entries", "list_access_entries")):
+    # The EKS add-ons, access entries and pod identity associations: answered by the patch layer
+    # (localenv/moto_server.py); counted only where the server answers, so a plain moto counts none.
+    for name, lister in (("EKS add-ons", "list_addons"), ("EKS access entries", "list_access_entries"),
+                         ("EKS pod identity associations", "list_pod_identity_associations")):
         try:
             found[name] = sum(len(next(v for k, v in getattr(eks, lister)(clusterName=c).items() if k != "ResponseMetadata"))
                               for c in clusters)

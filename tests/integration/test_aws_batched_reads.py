@@ -75,6 +75,7 @@ def resource_count():
             + 1 + len(eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"])  # the cluster and its groups
             + len(eks.list_addons(clusterName=CLUSTER)["addons"])
             + len(eks.list_access_entries(clusterName=CLUSTER)["accessEntries"])  # the runner's and the admin's
+            + len(eks.list_pod_identity_associations(clusterName=CLUSTER)["associations"])  # one per controller
             + len(logs.describe_log_groups(logGroupNamePrefix="/aws/eks/")["logGroups"]))
 
 
