@@ -150,8 +150,10 @@ def test_converge_then_drift_is_reported_exactly_and_repaired(root, platform):
     (stored,) = (platform["state"] / "eks-tokens").glob("*.json")
     assert stored.stat().st_mode & 0o777 == 0o600
     events = [json.loads(line) for line in (platform["state"] / "logs/audit.log").open()]
-    writers = {e["user"]["username"] for e in events  # not scripts/localenv's own binding of the view policy's group
-               if e.get("objectRef", {}).get("name") != "eks:access-policy:view"}
+    # Not scripts/localenv's own objects: the binding of the view policy's group, and the aws-auth reader's Role and
+    # RoleBinding (eks:authenticator).
+    writers = {e["user"]["username"] for e in events
+               if e.get("objectRef", {}).get("name") not in ("eks:access-policy:view", "eks:authenticator")}
     people = {w for w in writers if not w.startswith("system:") and w != "kwok-controller"}  # not the control plane
     assert people == {"arn:aws:iam::123456789012:user/triptrip-local-operator"}, writers
     cluster = aws(platform, "eks").describe_cluster(name="triptrip-local")["cluster"]

@@ -85,7 +85,7 @@ def test_a_deployment_rolls_back_to_the_previous_pod_template(addons):
 def test_bad_input_is_refused_before_any_change(addons):
     res = addons.playbook("-e", "rollback_kind=statefulset", *API, playbook="playbooks/rollback.yml")
     assert res.returncode != 0
-    assert "rollback_kind=statefulset must be helm or deployment" in res.stdout
+    assert "rollback_kind=statefulset must be helm, deployment or control_plane" in res.stdout
     missing = addons.playbook("-e", "rollback_kind=deployment", "-e", "rollback_name=no-such-api",
                               "-e", "rollback_namespace=triptrip-api", playbook="playbooks/rollback.yml")
     assert missing.returncode != 0
